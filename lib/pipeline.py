@@ -1,0 +1,74 @@
+"""Run the numbered notebooks headlessly with papermill: `python -m lib.pipeline --profile sample-cpu`.
+
+Notebooks live as jupytext `py:percent` files (clean diffs); each run converts one to .ipynb,
+injects the parameters and writes the executed copy to outputs/notebooks/.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from lib import config
+
+NOTEBOOKS = config.ROOT / "notebooks"
+
+
+def notebooks(only: list[str] | None = None) -> list[Path]:
+    found = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.py"))
+    if only:
+        found = [p for p in found if p.name[:2] in only]
+    return found
+
+
+def run_notebook(source: Path, parameters: dict, out_dir: Path = config.NOTEBOOKS_OUT) -> Path:
+    import jupytext
+    import nbformat
+    import papermill
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    staged = out_dir / f".{source.stem}.input.ipynb"
+    nbformat.write(jupytext.read(source), staged)
+    out = out_dir / f"{source.stem}.ipynb"
+    try:
+        papermill.execute_notebook(
+            str(staged), str(out), parameters=parameters, kernel_name="python3",
+            cwd=str(NOTEBOOKS), progress_bar=True, log_output=False,
+        )
+    finally:
+        staged.unlink(missing_ok=True)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--profile", default="sample-cpu", help="profile name in configs/ or a YAML path")
+    ap.add_argument("--chat", nargs="*", help="export file(s); default: the profile's `chat`")
+    ap.add_argument("--me", help="your name as it appears in the export; default: the profile's `me`")
+    ap.add_argument("--only", help="comma-separated notebook numbers, e.g. 01,02")
+    args = ap.parse_args(argv)
+
+    profile = config.load_profile(args.profile)  # fail early on a typo
+    params: dict = {"profile": args.profile}
+    if args.chat:
+        params["chat"] = [str(config.resolve(c)) for c in args.chat]
+    if args.me:
+        params["me"] = args.me
+    todo = notebooks(args.only.split(",") if args.only else None)
+    if not todo:
+        print(f"no notebooks matched {args.only!r} in {NOTEBOOKS}", file=sys.stderr)
+        return 2
+    print(f"profile {profile['name']}: running {', '.join(p.stem for p in todo)}")
+    for nb in todo:
+        t0 = time.perf_counter()
+        out = run_notebook(nb, params)
+        print(f"  {nb.stem}: {time.perf_counter() - t0:.0f}s -> {out.relative_to(config.ROOT)}")
+    print(f"\nresults: executed notebooks in {config.NOTEBOOKS_OUT}, figures in {config.FIGURES},"
+          f" dataset in {config.PROCESSED}, adapter in {config.ADAPTERS / 'latest'},"
+          f" report in {config.REPORT}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
