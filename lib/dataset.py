@@ -1,0 +1,531 @@
+"""Her-message -> my-reply training pairs: parse, mask, turns/sessions, pairs, split, leak scan, write.
+Owns data/processed/<name>/ (DatasetDict `dataset/`, JSONL files, card.json/card.md) and its CLI.
+
+    python -m lib.dataset build data/sample/pc_ko.txt --me 이도윤 --out data/processed/sample
+    python -m lib.dataset build --profile sample-cpu          # chat, me, names and params from the profile
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import sys
+import time as _time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lib.fileio import atomic_path
+
+# Non-text records become these tags in the context; a reply made only of them is not a target.
+TAGS = {
+    "photo": "(사진)", "video": "(동영상)", "emoticon": "(이모티콘)", "file": "(파일)",
+    "audio": "(음성메시지)", "call": "(통화)", "deleted": "(삭제된 메시지)", "other": "(공유)",
+}
+URL_TAG = "(링크)"
+URL_RE = r"(?i)\b(?:https?://|www\.)[^\s<>\"']+"
+INSTRUCTION = "여자친구가 이렇게 말했어:"
+LABELS = {"user": "여자친구", "assistant": "나"}
+STAGES = ("parse", "mask", "turns", "pairs", "split", "write", "leak scan")
+FILES = ("train.jsonl", "validation.jsonl", "instruct_train.jsonl", "instruct_validation.jsonl",
+         "card.json", "card.md")
+
+
+class DatasetError(ValueError):
+    """The chat cannot make a dataset (empty, one speaker, unknown --me, no pairs)."""
+
+
+def _features():
+    import datasets
+    return datasets.Features({
+        "messages": datasets.List({"role": datasets.Value("string"), "content": datasets.Value("string")}),
+        "session": datasets.Value("int64"),
+        "time": datasets.Value("string"),
+    })
+
+
+# ---------------------------------------------------------------- parse and choose speakers
+
+def read_chats(chats) -> pd.DataFrame:
+    """One export path, several (merged by lib.kakao), or an already parsed DataFrame."""
+    if isinstance(chats, pd.DataFrame):
+        return chats
+    paths = [chats] if isinstance(chats, (str, Path)) else list(chats)
+    if not paths:
+        raise DatasetError("no chat export given: pass one or more KakaoTalk export files")
+    from lib.kakao import read_chat
+    return read_chat([Path(p) for p in paths] if len(paths) > 1 else Path(paths[0]))
+
+
+def pick_speakers(df: pd.DataFrame, me: str, her: str | None = None) -> tuple[str, str]:
+    """Validate `me` (and `her`); `her` defaults to the most active other speaker."""
+    counts = df["speaker"].dropna().value_counts() if len(df) else pd.Series(dtype=int)
+    if counts.empty:
+        raise DatasetError("the chat has no messages from any speaker (empty export, or only system lines)")
+    listing = ", ".join(f"{name} ({n})" for name, n in counts.items())
+    if me not in counts.index:
+        raise DatasetError(f"--me {me!r} is not a speaker in this chat; speakers (messages): {listing}")
+    if len(counts) < 2:
+        raise DatasetError(f"only one speaker ({me}) in this chat: there are no messages of hers to answer")
+    if her is None:
+        her = str(counts.drop(me).index[0])
+    elif her not in counts.index or her == me:
+        raise DatasetError(f"--her {her!r} is not another speaker in this chat; speakers (messages): {listing}")
+    return me, her
+
+
+def derive_key(df: pd.DataFrame) -> str:
+    """Pseudonym key from the chat itself: same chat -> same pseudonyms, and secret as long as it is."""
+    cols = df[["time", "speaker", "text"]]
+    digest = pd.util.hash_pandas_object(cols, index=False).to_numpy().tobytes()
+    return hashlib.sha256(b"malbeot-dataset-v1" + digest).hexdigest()
+
+
+def known_names_for(df: pd.DataFrame, me: str, her: str, extra: Iterable[str] = ()) -> list[str]:
+    """Speakers, names in the export title (`최서연 님과 카카오톡 대화`), and the user's list."""
+    import regex
+    names = [str(s) for s in df["speaker"].dropna().unique()] + [me, her]
+    title = str(df.attrs.get("title") or "")
+    names += [w for w in regex.findall(r"\p{Hangul}{2,4}", title)
+              if w not in {"카카오톡", "대화", "대화방", "님과", "그룹채팅", "저장한", "날짜"}]
+    names += [str(n) for n in extra]
+    seen, out = set(), []
+    for n in names:
+        n = n.strip()
+        if n and n not in seen:
+            seen.add(n)
+            out.append(n)
+    return out
+
+
+# ---------------------------------------------------------------- structure (vectorised)
+
+def structure(df: pd.DataFrame, me: str, her: str, *, turn_gap_minutes: float = 5,
+              session_gap_hours: float = 6) -> pd.DataFrame:
+    """Her and my records in time order with `role`, `session` and `turn` numbers.
+
+    A new session starts after more than `session_gap_hours` of silence; a new turn when the speaker
+    changes, a session starts, or one speaker pauses more than `turn_gap_minutes` between bubbles.
+    """
+    msgs = df.loc[df["speaker"].isin([me, her]) & df["kind"].ne("system"), ["time", "speaker", "kind", "text"]]
+    msgs = msgs.sort_values("time", kind="stable").reset_index(drop=True)
+    if msgs.empty:
+        return msgs.assign(role=pd.Series(dtype=str), session=pd.Series(dtype=np.int64),
+                           turn=pd.Series(dtype=np.int64))
+    role = np.where(msgs["speaker"].to_numpy() == me, "assistant", "user")
+    gap = msgs["time"].diff()
+    new_session = (gap > pd.Timedelta(hours=session_gap_hours)).to_numpy(copy=True)
+    new_session[0] = True
+    new_speaker = np.r_[True, role[1:] != role[:-1]]
+    new_turn = new_session | new_speaker | (gap > pd.Timedelta(minutes=turn_gap_minutes)).to_numpy()
+    return msgs.assign(role=role, session=np.cumsum(new_session) - 1, turn=np.cumsum(new_turn) - 1)
+
+
+def mask_contents(msgs: pd.DataFrame, anonymizer) -> pd.Series:
+    """What each record contributes to the text: masked text (URLs tagged) or a placeholder tag."""
+    is_text = msgs["kind"].eq("text").to_numpy()
+    content = msgs["kind"].map(TAGS).fillna(TAGS["other"]).to_numpy(dtype=object, copy=True)
+    texts = msgs["text"].to_numpy()[is_text].tolist()
+    if texts:
+        masked = pd.Series(anonymizer.mask_many(texts), dtype=object)
+        content[is_text] = masked.str.replace(URL_RE, URL_TAG, regex=True).str.strip().to_numpy()
+    return pd.Series(content, index=msgs.index, dtype=object)
+
+
+def turns_table(msgs: pd.DataFrame, content: pd.Series) -> pd.DataFrame:
+    """One row per turn: session, role, start time, `context` (all bubbles, tags included) and
+    `target` (text bubbles only, NaN for a placeholder-only turn)."""
+    is_text = msgs["kind"].eq("text")
+    # Three photos in a row read as one (사진), not three.
+    repeat_tag = ~is_text & content.eq(content.shift()) & msgs["turn"].eq(msgs["turn"].shift())
+    keep = ~repeat_tag & content.ne("")
+    g = msgs.groupby("turn", sort=True)
+    t = pd.DataFrame({"session": g["session"].first(), "role": g["role"].first(), "time": g["time"].first()})
+    t["context"] = content[keep].groupby(msgs.loc[keep, "turn"]).agg("\n".join).reindex(t.index).fillna("")
+    text_rows = is_text & content.ne("")
+    t["target"] = content[text_rows].groupby(msgs.loc[text_rows, "turn"]).agg("\n".join).reindex(t.index)
+    # Role changes within a session make the alternating context messages ("blocks").
+    new_block = t["session"].ne(t["session"].shift()) | t["role"].ne(t["role"].shift())
+    t["block"] = new_block.cumsum() - 1
+    return t
+
+
+# ---------------------------------------------------------------- pairs and filters
+
+def cut_head(text: str, limit: int) -> str:
+    """Keep whole bubbles from the start while they fit; a single over-long bubble is cut."""
+    out, size = [], 0
+    for bubble in text.split("\n"):
+        extra = len(bubble) + (1 if out else 0)
+        if size + extra > limit:
+            if not out:
+                out.append(bubble[:limit].rstrip())
+            break
+        out.append(bubble)
+        size += extra
+    return "\n".join(out)
+
+
+def cut_tail(text: str, limit: int) -> str:
+    """Context keeps its most recent bubbles (the end of the message)."""
+    bubbles = text.split("\n")
+    if len(bubbles[-1]) > limit:
+        return bubbles[-1][-limit:].lstrip()
+    return "\n".join(cut_head("\n".join(bubbles[::-1]), limit).split("\n")[::-1])
+
+
+def near_key(targets: pd.Series) -> pd.Series:
+    """`ㅋㅋㅋㅋ!!` and `ㅋㅋㅋ` are the same reply: drop spaces/punctuation, squeeze repeats."""
+    key = targets.str.lower().str.replace(r"[\W_]+", "", regex=True).str.replace(r"(.)\1{2,}", r"\1\1", regex=True)
+    return key.where(key.str.len() > 0, targets.str.strip())  # emoji-only replies stay distinct
+
+
+def cap_duplicates(keys: pd.Series, cap: int, seed: int) -> np.ndarray:
+    """Keep at most `cap` rows per key, chosen at random (seeded) so kept ones spread over time."""
+    perm = np.random.default_rng(seed).permutation(len(keys))
+    shuffled = keys.iloc[perm].reset_index(drop=True)
+    rank = shuffled.groupby(shuffled, sort=False).cumcount().to_numpy()
+    keep = np.empty(len(keys), dtype=bool)
+    keep[perm] = rank < cap
+    return keep
+
+
+def make_pairs(turns: pd.DataFrame, *, context_turns: int = 6, max_duplicate_targets: int = 20,
+               max_target_chars: int = 400, max_context_chars: int = 1200, system_prompt: str | None = None,
+               seed: int = 0) -> tuple[pd.DataFrame, list[dict], dict]:
+    """Every turn of mine that answers hers -> (pairs table, funnel steps, cut counts)."""
+    funnel: list[dict] = []
+
+    def step(name: str, unit: str, before: int, after: int):
+        funnel.append({"filter": name, "unit": unit, "removed": int(before - after), "left": int(after)})
+
+    role, session = turns["role"].to_numpy(), turns["session"].to_numpy()
+    mine = role == "assistant"
+    answers = mine & np.r_[False, role[:-1] == "user"] & np.r_[False, session[1:] == session[:-1]]
+    step("my turns that do not answer hers (session start or my own follow-up)", "my turns",
+         int(mine.sum()), int(answers.sum()))
+    idx = np.flatnonzero(answers)
+    target = turns["target"].iloc[idx]
+    ok = target.notna() & target.str.replace(URL_TAG, "", regex=False).str.strip().ne("")
+    step("placeholder-only replies (photo, emoticon, deleted, link...)", "replies", len(idx), int(ok.sum()))
+    idx, target = idx[ok.to_numpy()], target[ok]
+
+    long = target.str.len() > max_target_chars
+    n_cut = int(long.sum())
+    if n_cut:
+        target = target.copy()
+        target[long] = [cut_head(s, max_target_chars) for s in target[long]]
+    target = target.reset_index(drop=True)
+
+    keep = cap_duplicates(target.str.strip(), max_duplicate_targets, seed)
+    step(f"exact duplicate replies beyond {max_duplicate_targets}", "replies", len(idx), int(keep.sum()))
+    idx, target = idx[keep], target[keep].reset_index(drop=True)
+    keep = cap_duplicates(near_key(target), max_duplicate_targets, seed + 1)
+    step(f"near-duplicate replies beyond {max_duplicate_targets} (spacing, punctuation, ㅋㅋㅋ-length)",
+         "replies", len(idx), int(keep.sum()))
+    idx, target = idx[keep], target[keep].reset_index(drop=True)
+
+    # Context: the alternating blocks before my turn, within the session, starting with hers.
+    blocks = turns.groupby("block", sort=True).agg(role=("role", "first"), session=("session", "first"),
+                                                   text=("context", "\n".join))
+    b_role, b_text = blocks["role"].to_numpy(), blocks["text"].to_numpy()
+    b_first = blocks.index.to_numpy() - blocks.groupby("session").cumcount().to_numpy()
+    long_ctx = {i for i, s in enumerate(b_text) if len(s) > max_context_chars}  # rare: cut lazily
+    her_block = turns["block"].to_numpy()[idx - 1]
+    system = [{"role": "system", "content": system_prompt}] if system_prompt else []
+    n_ctx_cut, rows = 0, []
+    for b, tgt in zip(her_block.tolist(), target.tolist()):
+        lo = max(int(b_first[b]), b - context_turns)
+        msgs, size = [], 0
+        for j in range(b, lo - 1, -1):  # newest first, stop when the character budget is spent
+            text = b_text[j]
+            if j in long_ctx:
+                text = cut_tail(text, max_context_chars)
+                n_ctx_cut += 1
+            if msgs and size + len(text) > max_context_chars:
+                break
+            msgs.append({"role": b_role[j], "content": text})
+            size += len(text)
+        if msgs[-1]["role"] == "assistant":  # chat templates expect her to speak first
+            msgs.pop()
+        rows.append(system + msgs[::-1] + [{"role": "assistant", "content": tgt}])
+    pairs = pd.DataFrame({
+        "messages": rows,
+        "session": turns["session"].to_numpy()[idx].astype(np.int64),
+        "time": turns["time"].iloc[idx].dt.strftime("%Y-%m-%dT%H:%M:%S").to_numpy(),
+    })
+    return pairs, funnel, {"targets": n_cut, "context_messages": n_ctx_cut}
+
+
+def split_sessions(sessions: pd.Series, *, val_fraction: float = 0.1, split: str = "time",
+                   seed: int = 0) -> np.ndarray:
+    """Boolean mask of validation rows: whole sessions, the latest ones (time) or a seeded draw."""
+    if split not in ("time", "random"):
+        raise DatasetError(f"split must be 'time' or 'random', got {split!r}")
+    if not 0 <= val_fraction < 1:
+        raise DatasetError(f"val_fraction must be in [0, 1), got {val_fraction!r}")
+    uniq = np.unique(sessions.to_numpy())  # session numbers grow with time
+    n_val = 0 if val_fraction == 0 or len(uniq) < 2 else min(len(uniq) - 1, math.ceil(val_fraction * len(uniq)))
+    if split == "time":
+        val = uniq[len(uniq) - n_val:] if n_val else uniq[:0]
+    else:
+        val = np.random.default_rng(seed).choice(uniq, size=n_val, replace=False)
+    return sessions.isin(val).to_numpy()
+
+
+# ---------------------------------------------------------------- card, files, leak scan
+
+def _percentiles(values: Sequence[float]) -> dict:
+    if len(values) == 0:
+        return {}
+    q = np.percentile(np.asarray(values, dtype=float), [5, 25, 50, 75, 95, 99])
+    return {**{f"p{p}": round(float(v), 1) for p, v in zip((5, 25, 50, 75, 95, 99), q)},
+            "max": int(np.max(values)), "mean": round(float(np.mean(values)), 1)}
+
+
+def lengths(pairs: pd.DataFrame, tokenizer=None) -> dict:
+    """Length percentiles of replies and contexts in characters (and tokens with a tokenizer)."""
+    targets = [m[-1]["content"] for m in pairs["messages"]]
+    contexts = ["\n".join(x["content"] for x in m[:-1] if x["role"] != "system") for m in pairs["messages"]]
+    out = {"reply_chars": _percentiles([len(s) for s in targets]),
+           "context_chars": _percentiles([len(s) for s in contexts]),
+           "context_messages": _percentiles([sum(x["role"] != "system" for x in m[:-1]) for m in pairs["messages"]])}
+    if tokenizer is not None and targets:
+        enc = tokenizer(targets, add_special_tokens=False)["input_ids"]
+        ctx = tokenizer(contexts, add_special_tokens=False)["input_ids"]
+        out["reply_tokens"] = _percentiles([len(x) for x in enc])
+        out["sample_tokens"] = _percentiles([len(a) + len(b) for a, b in zip(enc, ctx)])
+    return out
+
+
+def render_context(messages: list[dict]) -> str:
+    """The instruction format's `input`: the context as labelled lines, oldest first."""
+    return "\n".join(f"{LABELS[m['role']]}: {m['content']}" for m in messages if m["role"] != "system")
+
+
+def card_markdown(card: dict) -> str:
+    c = card["counts"]
+    lines = [f"# Dataset card: {card['name']}", "",
+             f"Her-message -> my-reply pairs from {card['source']['files']} KakaoTalk export(s)"
+             f" ({', '.join(card['source']['formats'])}), {card['date_range']['first']} to"
+             f" {card['date_range']['last']}. Personal values are masked; the final leak scan passed.", "",
+             "| | count |", "|---|---:|"]
+    for k, v in c.items():
+        lines.append(f"| {k.replace('_', ' ')} | {v:,} |")
+    lines += ["", "## Filters", "", "| filter | unit | removed | left |", "|---|---|---:|---:|"]
+    lines += [f"| {f['filter']} | {f['unit']} | {f['removed']:,} | {f['left']:,} |" for f in card["funnel"]]
+    lines += ["", f"Cut to the length budget: {card['cut']['targets']:,} replies"
+              f" (> {card['params']['max_target_chars']} chars, whole bubbles kept from the start),"
+              f" {card['cut']['context_messages']:,} context messages (end kept).", "",
+              "## Masking", "", "| type | replaced |", "|---|---:|"]
+    lines += [f"| {k} | {v:,} |" for k, v in card["masking"].items()] or ["| (none) | 0 |"]
+    lines += ["", "## Lengths", "", "| measure | p5 | p25 | p50 | p75 | p95 | p99 | max |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for k, p in card["lengths"].items():
+        if p:
+            lines.append(f"| {k.replace('_', ' ')} | " + " | ".join(str(p[q]) for q in
+                                                                   ("p5", "p25", "p50", "p75", "p95", "p99", "max")) + " |")
+    lines += ["", "## Parameters", "", "```json", json.dumps(card["params"], ensure_ascii=False, indent=2), "```", ""]
+    return "\n".join(lines)
+
+
+def _jsonl(rows: Iterable[dict]) -> str:
+    return "".join(json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n" for r in rows)
+
+
+def write_outputs(folder: Path, train: pd.DataFrame, val: pd.DataFrame, card: dict) -> None:
+    import datasets
+    import pyarrow as pa
+
+    folder.mkdir(parents=True, exist_ok=True)
+    features = _features()
+    parts = {"train": train, "validation": val}
+    for name, part in parts.items():
+        records = part.to_dict("records")
+        (folder / f"{name}.jsonl").write_text(_jsonl(records), encoding="utf-8")
+        (folder / f"instruct_{name}.jsonl").write_text(_jsonl(
+            {"instruction": INSTRUCTION, "input": render_context(r["messages"][:-1]),
+             "output": r["messages"][-1]["content"]} for r in records), encoding="utf-8")
+    tables = {name: pa.Table.from_pydict({c: part[c].tolist() for c in ("messages", "session", "time")},
+                                         schema=features.arrow_schema) for name, part in parts.items()}
+    bars = datasets.is_progress_bar_enabled()
+    datasets.disable_progress_bars()
+    try:
+        datasets.DatasetDict({n: datasets.Dataset(t, info=datasets.DatasetInfo(features=features), split=n)
+                              for n, t in tables.items()}).save_to_disk(str(folder / "dataset"))
+    finally:
+        if bars:
+            datasets.enable_progress_bars()
+    (folder / "card.json").write_text(json.dumps(card, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    (folder / "card.md").write_text(card_markdown(card), encoding="utf-8")
+
+
+def scan_outputs(folder: Path, seen: Iterable[str]) -> None:
+    """Fail closed: every value the anonymizer replaced, plus lib.privacy's own regex pass, over every
+    text file written (the arrow files hold the same strings as the JSONL)."""
+    from lib.privacy import LeakError, leak_scan
+
+    texts = [p.read_text(encoding="utf-8") for p in sorted(folder.iterdir()) if p.is_file()]
+    leaks = leak_scan(texts, set(seen))
+    if leaks:
+        shown = "; ".join(str(x) for x in leaks[:5])
+        raise LeakError(f"leak scan found {len(leaks)} personal value(s) in the built dataset; nothing was"
+                        f" written. First: {shown}")
+
+
+# ---------------------------------------------------------------- build, load, preview
+
+def build(chats, me: str, out_dir, *, her: str | None = None, known_names: Iterable[str] = (),
+          key: str | None = None, turn_gap_minutes: float = 5, session_gap_hours: float = 6,
+          context_turns: int = 6, val_fraction: float = 0.1, split: str = "time", seed: int = 0,
+          max_duplicate_targets: int = 20, system_prompt: str | None = None, max_target_chars: int = 400,
+          max_context_chars: int = 1200, tokenizer=None, progress: bool = True,
+          timings: dict | None = None) -> dict:
+    """Build the dataset in `out_dir` and return its card. Nothing is written unless the leak scan
+    passes. `key` fixes the pseudonyms (default: derived from the chat, so reruns are byte-identical);
+    `timings`, if given, is filled with seconds per stage."""
+    from tqdm.auto import tqdm
+
+    from lib.privacy import Anonymizer
+
+    if context_turns < 0 or max_duplicate_targets < 1 or max_target_chars < 1:
+        raise DatasetError("context_turns must be >= 0, max_duplicate_targets and max_target_chars >= 1")
+    out_dir = Path(out_dir)
+    timings = {} if timings is None else timings
+    bar = tqdm(total=len(STAGES), desc="dataset", disable=not progress, unit="stage")
+    clock = [_time.perf_counter()]
+
+    def done(stage: str):
+        now = _time.perf_counter()
+        timings[stage] = round(now - clock[0], 3)
+        clock[0] = now
+        bar.update()
+        if stage != STAGES[-1]:
+            bar.set_description(STAGES[STAGES.index(stage) + 1])
+
+    bar.set_description(STAGES[0])
+    df = read_chats(chats)
+    me, her = pick_speakers(df, me, her)
+    done("parse")
+
+    names = known_names_for(df, me, her, known_names)
+    anon = Anonymizer(known_names=names, key=key if key is not None else derive_key(df))
+    msgs = structure(df, me, her, turn_gap_minutes=turn_gap_minutes, session_gap_hours=session_gap_hours)
+    content = mask_contents(msgs, anon)
+    done("mask")
+
+    turns = turns_table(msgs, content)
+    done("turns")
+
+    n_other = int((df["speaker"].notna() & ~df["speaker"].isin([me, her])).sum())
+    n_system = int((df["speaker"].isna() | df["kind"].eq("system")).sum())
+    funnel = [{"filter": "system lines", "unit": "records", "removed": n_system, "left": int(len(df) - n_system)},
+              {"filter": "other speakers (group chat)", "unit": "records", "removed": n_other,
+               "left": int(len(msgs))}]
+    pairs, pair_funnel, cut = make_pairs(
+        turns, context_turns=context_turns, max_duplicate_targets=max_duplicate_targets,
+        max_target_chars=max_target_chars, max_context_chars=max_context_chars,
+        system_prompt=system_prompt, seed=seed)
+    funnel += pair_funnel
+    if pairs.empty:
+        raise DatasetError(f"no pairs: none of my ({me}) {int((turns['role'] == 'assistant').sum())} turns answers"
+                           f" a message of hers ({her}) with text; check --me/--her and the gaps")
+    done("pairs")
+
+    is_val = split_sessions(pairs["session"], val_fraction=val_fraction, split=split, seed=seed)
+    train, val = pairs[~is_val].reset_index(drop=True), pairs[is_val].reset_index(drop=True)
+    done("split")
+
+    card = {
+        "name": out_dir.name,
+        "source": {"files": 1 if isinstance(chats, (str, Path, pd.DataFrame)) else len(list(chats)),
+                   "formats": sorted({str(f) for f in str(df.attrs.get("format", "unknown")).split(",")}),
+                   "records": int(len(df)), "parse_warnings": len(df.attrs.get("warnings", []) or [])},
+        "date_range": {"first": df["time"].min().strftime("%Y-%m-%d"), "last": df["time"].max().strftime("%Y-%m-%d")},
+        "counts": {"records": int(len(df)), "messages_me_her": int(len(msgs)), "turns": int(len(turns)),
+                   "sessions": int(turns["session"].nunique()), "pairs": int(len(pairs)),
+                   "train": int(len(train)), "validation": int(len(val)),
+                   "train_sessions": int(train["session"].nunique()), "validation_sessions": int(val["session"].nunique())},
+        "split": {"method": split, "val_fraction": val_fraction,
+                  "validation_from": val["time"].min() if len(val) and split == "time" else None},
+        "funnel": funnel,
+        "cut": cut,
+        "masking": {k: int(v) for k, v in sorted(anon.counts.items())},
+        "lengths": lengths(pairs, tokenizer),
+        "params": {"turn_gap_minutes": turn_gap_minutes, "session_gap_hours": session_gap_hours,
+                   "context_turns": context_turns, "val_fraction": val_fraction, "split": split, "seed": seed,
+                   "max_duplicate_targets": max_duplicate_targets, "max_target_chars": max_target_chars,
+                   "max_context_chars": max_context_chars, "system_prompt": system_prompt,
+                   "key": "given" if key is not None else "derived from the chat", "known_names": len(names)},
+        "roles": {"assistant": "me", "user": "her"},
+    }
+    with atomic_path(out_dir) as tmp:
+        write_outputs(tmp, train, val, card)
+        done("write")
+        scan_outputs(tmp, set(anon.seen) | set(names))
+        done("leak scan")
+    bar.close()
+    return card
+
+
+def load(out_dir):
+    """The DatasetDict (`train`, `validation`) written by `build`."""
+    import datasets
+    path = Path(out_dir) / "dataset"
+    if not path.is_dir():
+        raise FileNotFoundError(f"no dataset at {path}; build it with `python -m lib.dataset build`")
+    return datasets.load_from_disk(str(path))
+
+
+def load_card(out_dir) -> dict:
+    return json.loads((Path(out_dir) / "card.json").read_text(encoding="utf-8"))
+
+
+# ---------------------------------------------------------------- CLI
+
+def main(argv: list[str] | None = None) -> int:
+    from lib import config
+
+    ap = argparse.ArgumentParser(prog="python -m lib.dataset", description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    b = sub.add_parser("build", help="parse -> mask -> pairs -> split -> leak scan -> write; prints the card")
+    b.add_argument("chats", nargs="*", help="KakaoTalk export file(s); default: the profile's `chat`")
+    b.add_argument("--me", help="your name as it appears in the export")
+    b.add_argument("--her", help="her name (default: the most active other speaker)")
+    b.add_argument("--out", help="output folder (default: data/processed/<profile dataset name>)")
+    b.add_argument("--known-name", action="append", default=[], help="extra name to mask (repeatable)")
+    b.add_argument("--profile", help="take chat, me, known_names and the `dataset:` section from a profile")
+    b.add_argument("--key", help="pseudonym key (default: derived from the chat)")
+    b.add_argument("--split", choices=("time", "random"))
+    b.add_argument("--val-fraction", type=float)
+    b.add_argument("--context-turns", type=int)
+    b.add_argument("--quiet", action="store_true", help="no progress bar")
+    args = ap.parse_args(argv)
+
+    prof = config.load_profile(args.profile) if args.profile else {}
+    params = dict(prof.get("dataset") or {})
+    name = params.pop("name", None)
+    for k in ("split", "val_fraction", "context_turns"):
+        if getattr(args, k) is not None:
+            params[k] = getattr(args, k)
+    chats = args.chats or [config.resolve(c) for c in (prof.get("chat") or [])]
+    me = args.me or prof.get("me")
+    out = args.out or (config.PROCESSED / name if name else None)
+    if not chats or not me or not out:
+        ap.error("need CHAT, --me and --out (or a --profile that provides them)")
+    try:
+        card = build(chats, me, out, her=args.her, key=args.key, progress=not args.quiet,
+                     known_names=list(prof.get("known_names") or []) + args.known_name, **params)
+    except (DatasetError, FileNotFoundError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(card_markdown(card))
+    print(f"written to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
