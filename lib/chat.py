@@ -1,0 +1,435 @@
+"""Replies: the prompt (the adapter's own chat template, trimmed to a token budget), guarded generation
+and bubble splitting. Shared by the app (app/) and the evaluation; never imports Streamlit.
+
+    from lib.backends import open_backend
+    bot = Chatbot(open_backend({"backend": "local", "adapter": "outputs/adapters/latest"}))
+    bot.reply([{"role": "user", "content": "뭐해?"}])          # -> ["집이지 ㅋㅋ", "너는?"]
+    for bubble in bot.stream(history): ...                   # bubbles one after another
+
+Small fine-tuned models fail in a few known ways: they parrot her message, repeat one of their own
+last turns, loop, or say nothing. Each bubble is checked as it completes; a candidate whose first
+bubble fails is thrown away and another one sampled, a later failing bubble ends the reply there.
+"""
+from __future__ import annotations
+
+import difflib
+import inspect
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+
+from lib.dataset import TAGS, URL_TAG
+from lib.models import INSTRUCT_TAGS, STOP_STRINGS, stop_strings
+
+ROLES = ("user", "assistant")   # user = her, assistant = the bot (me), as in lib.dataset rows
+
+DEFAULT_GENERATION = {
+    "temperature": 0.8,          # the profiles' defaults; a fine-tuned small model needs some heat
+    "top_p": 0.9,
+    "repetition_penalty": 1.1,
+    "max_new_tokens": 64,        # a chat turn is short; longer only feeds loops
+    "n_candidates": 2,           # sampled together by .reply() (one batch: cheap on GPU / remote)
+    "max_attempts": 3,           # rounds of sampling before the fallback
+}
+SAMPLING_KEYS = ("temperature", "top_p", "repetition_penalty", "max_new_tokens")
+
+# Said when every candidate failed: short, in character, and never the same twice in a row.
+FALLBACK_REPLIES = ("음 잠깐만 ㅋㅋ", "뭐라고 할지 모르겠다 ㅋㅋ", "ㅎㅎ")
+
+DEFAULT_MARKERS = (*STOP_STRINGS, *stop_strings(INSTRUCT_TAGS))  # when no tokenizer tells us the template
+MAX_BUBBLES = 8                  # a runaway reply is cut here even if every bubble passes
+MIN_ECHO_CHARS = 5               # "잘자" -> "잘자" is an answer, not an echo
+MIN_REPEAT_CHARS = 4             # "ㅋㅋ", "응응" may come back every turn
+ECHO_RATIO = 0.85
+REPEAT_RATIO = 0.9
+MAX_CHAR_RUN = 40                # ㅋ x 20 is a person laughing, x 40 is a model stuck
+
+
+# ---------------------------------------------------------------------------------------- bubbles
+
+def split_bubbles(text: str) -> list[str]:
+    """One bubble per line: lib.dataset joins a turn's bubbles with "\\n". Blank lines are dropped."""
+    return [line.strip() for line in str(text).replace("\r\n", "\n").split("\n") if line.strip()]
+
+
+def join_bubbles(bubbles: Iterable[str]) -> str:
+    """The inverse of `split_bubbles`, i.e. how a turn is stored in history and in the dataset."""
+    return "\n".join(b.strip() for b in bubbles if b.strip())
+
+
+# ----------------------------------------------------------------------------------------- guards
+
+_NON_WORD = re.compile(r"[\W_]+")
+# lib.privacy tokens such as <전화번호>, lib.dataset tags such as (사진) for a photo she cannot see
+_PLACEHOLDER = re.compile(r"<[^<>\s]{1,12}>|\((?:%s)\)" % "|".join(
+    re.escape(t.strip("()")) for t in (*TAGS.values(), URL_TAG)))
+_INVISIBLE = re.compile(r"[\s\u200b-\u200f\u2060\ufeff]+")
+_HAS_CONTENT_CHAR = re.compile(r"[가-힣A-Za-z0-9]")
+
+
+def _norm(text: str) -> str:
+    """Compare on letters only: spaces, punctuation and emoji do not make a reply different."""
+    return _NON_WORD.sub("", unicodedata.normalize("NFKC", str(text)).lower())
+
+
+def _similar(a: str, b: str) -> float:
+    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
+
+
+def is_empty(reply: str) -> bool:
+    """Nothing she could read: blank, invisible characters, or only masking placeholders."""
+    return not _INVISIBLE.sub("", _PLACEHOLDER.sub("", str(reply)))
+
+
+def is_echo(reply: str, her_msg: str) -> bool:
+    """The reply parrots her message (or one of its lines). Short lines may be answered in kind."""
+    r = _norm(reply)
+    if not r:
+        return False
+    candidates = {str(her_msg), *split_bubbles(her_msg)}
+    for h in map(_norm, candidates):
+        if len(h) < MIN_ECHO_CHARS:
+            continue
+        if r == h or (h in r and len(r) < len(h) + 4) or _similar(r, h) >= ECHO_RATIO:
+            return True
+    return False
+
+
+def is_self_repeat(reply: str, bot_turns: Sequence[str]) -> bool:
+    """The reply (or bubble) says again what the bot said in one of `bot_turns` (or their bubbles)."""
+    r = _norm(reply)
+    if len(r) < MIN_REPEAT_CHARS:
+        return False
+    for turn in bot_turns:
+        for piece in {str(turn), *split_bubbles(turn)}:
+            p = _norm(piece)
+            if p and (r == p or (len(p) >= MIN_REPEAT_CHARS and _similar(r, p) >= REPEAT_RATIO)):
+                return True
+    return False
+
+
+def is_loop(reply: str) -> bool:
+    """Degenerate repetition: one character 40+ times, a phrase 4+ times in a row, a word trigram
+    3+ times, or the same line 3+ times. Laughter (ㅋㅋㅋ, ㅠㅠ, 😂😂) alone never counts."""
+    text = str(reply)
+    if re.search(rf"(.)\1{{{MAX_CHAR_RUN - 1},}}", text):
+        return True
+    for m in re.finditer(r"(.{2,24}?)(?:\s*\1){3,}", text, flags=re.S):
+        unit = m.group(1)
+        if len(set(unit.replace(" ", ""))) >= 2 and _HAS_CONTENT_CHAR.search(unit):
+            return True
+    words = text.split()
+    trigrams = Counter(t for t in zip(words, words[1:], words[2:]) if _HAS_CONTENT_CHAR.search("".join(t)))
+    if trigrams and max(trigrams.values()) >= 3:
+        return True
+    lines = Counter(n for n in map(_norm, split_bubbles(text)) if _HAS_CONTENT_CHAR.search(n))
+    return bool(lines) and max(lines.values()) >= 3
+
+
+def rejection_reason(bubble: str, *, her_msg: str, bot_turns: Sequence[str],
+                     earlier: Sequence[str] = ()) -> str | None:
+    """Why a bubble may not be shown (None = fine). `earlier` = bubbles already in this reply."""
+    if is_empty(bubble):
+        return "empty"
+    if is_echo(bubble, her_msg):
+        return "echo"
+    if is_self_repeat(bubble, bot_turns):
+        return "repeat"
+    if is_loop(bubble) or (earlier and _norm(bubble) in {_norm(b) for b in earlier}) \
+            or is_loop("\n".join([*earlier, bubble])):
+        return "loop"
+    return None
+
+
+# ----------------------------------------------------------------------------------------- prompt
+
+def _check_history(history: Sequence[dict]) -> list[dict]:
+    """Validate and merge consecutive same-role messages (a turn's bubbles joined with "\\n")."""
+    if not isinstance(history, Sequence) or isinstance(history, (str, bytes)) or not history:
+        raise ValueError("history must be a non-empty list of {'role': 'user'|'assistant', "
+                         f"'content': str}} dicts, got {history!r:.80}")
+    merged: list[dict] = []
+    for i, msg in enumerate(history):
+        if not isinstance(msg, dict) or msg.get("role") not in ROLES or not isinstance(msg.get("content"), str):
+            raise ValueError(f"history[{i}] must be {{'role': 'user'|'assistant', 'content': str}}, got {msg!r:.120}")
+        if merged and merged[-1]["role"] == msg["role"]:
+            merged[-1]["content"] = join_bubbles([merged[-1]["content"], msg["content"]])
+        else:
+            merged.append({"role": msg["role"], "content": msg["content"]})
+    if merged[-1]["role"] != "user":
+        raise ValueError("history must end with her message (role 'user'); "
+                         f"the last message is role {merged[-1]['role']!r}")
+    return merged
+
+
+def _render(tokenizer, messages: list[dict], generation_prompt: bool) -> str:
+    if not getattr(tokenizer, "chat_template", None):
+        raise ValueError(f"{type(tokenizer).__name__} has no chat template; load the adapter's tokenizer "
+                         "(lib.models.load_tokenizer) so replies use the template it was trained with")
+    return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=generation_prompt)
+
+
+def count_tokens(tokenizer, text: str) -> int:
+    return len(tokenizer(text, add_special_tokens=False)["input_ids"])
+
+
+def build_prompt(tokenizer, history: Sequence[dict], *, max_prompt_tokens: int, system: str | None = None,
+                 max_turns: int | None = None) -> str:
+    """The adapter's chat template over `history` with the generation prompt for the bot's turn.
+
+    Oldest turns are dropped until the prompt fits `max_prompt_tokens` (and at most `max_turns`
+    turns remain); her last message is never cut, even if it alone is over budget.
+    """
+    if max_prompt_tokens is None or int(max_prompt_tokens) <= 0:
+        raise ValueError(f"max_prompt_tokens must be a positive int, got {max_prompt_tokens!r}")
+    turns = _check_history(history)
+    head = [{"role": "system", "content": system}] if system else []
+
+    def render(start: int) -> str:
+        return _render(tokenizer, head + turns[start:], True)
+
+    lo = max(0, len(turns) - max_turns) if max_turns else 0
+    hi = len(turns) - 1                        # her last message alone
+    if count_tokens(tokenizer, render(lo)) <= max_prompt_tokens:
+        return render(lo)
+    # prompt length shrinks as the start moves forward: find the earliest start that fits
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if count_tokens(tokenizer, render(mid)) <= max_prompt_tokens:
+            hi = mid
+        else:
+            lo = mid + 1
+    return render(hi)
+
+
+def trim_messages(history: Sequence[dict], *, max_chars: int, system: str | None = None,
+                  max_turns: int | None = None) -> list[dict]:
+    """For an endpoint that applies its own template (no local tokenizer): same trimming, by characters."""
+    turns = _check_history(history)
+    if max_turns:
+        turns = turns[-max_turns:]
+    while len(turns) > 1 and sum(len(t["content"]) for t in turns) > max_chars:
+        turns = turns[1:]
+    return ([{"role": "system", "content": system}] if system else []) + turns
+
+
+def turn_markers(tokenizer) -> list[str]:
+    """Text that means the bot's turn is over: the EOS token and a new line opening anyone's turn.
+
+    Read off the template itself (rendering sentinel messages), so it holds for any template an
+    adapter carries: lib.models' speaker-tagged lines ("\n상대:", "\n나:") or ChatML-style tags.
+    """
+    u1, a1, u2 = "\x01U\x01", "\x01A\x01", "\x01V\x01"
+    markers: list[str] = []
+    eos = getattr(tokenizer, "eos_token", None)
+    if eos:
+        markers.append(eos)
+    try:
+        three = _render(tokenizer, [{"role": "user", "content": u1}, {"role": "assistant", "content": a1},
+                                    {"role": "user", "content": u2}], False)
+        opening = _render(tokenizer, [{"role": "user", "content": u1}], True)
+    except Exception:  # a template that cannot render this shape: EOS alone still stops generation
+        return markers
+    her_opening = three.split(a1, 1)[1].split(u2, 1)[0]      # end of my turn + her tag
+    my_opening = opening.split(u1, 1)[1]                      # end of her turn + my tag
+    for between in (her_opening, my_opening):
+        if eos:
+            between = between.replace(eos, "\n")
+        lines = [ln.strip() for ln in between.strip().splitlines() if ln.strip()]
+        if lines and len(lines[-1]) >= 2 and "\n" + lines[-1] not in markers:
+            markers.append("\n" + lines[-1])
+    return markers
+
+
+def cut_at_markers(text: str, markers: Sequence[str]) -> tuple[str, bool]:
+    """Text before the first marker, and whether a marker was found (the turn ended there)."""
+    cut = min((i for i in (text.find(m) for m in markers if m) if i >= 0), default=-1)
+    return (text, False) if cut < 0 else (text[:cut], True)
+
+
+def clean_reply(text: str, markers: Sequence[str] | None = None) -> str:
+    """Raw model output -> the reply as stored in history: cut at the end of the turn, bubbles
+    stripped, blank lines dropped. Default markers: lib.models' speaker tags (base and instruct)."""
+    if markers is None:
+        markers = DEFAULT_MARKERS
+    return join_bubbles(split_bubbles(cut_at_markers("\n" + str(text), markers)[0]))
+
+
+# ---------------------------------------------------------------------------------------- chatbot
+
+class Chatbot:
+    """Guarded replies from any `lib.backends` backend (`.stream`, `.generate`, `.tokenizer`).
+
+    `generation` overrides DEFAULT_GENERATION (temperature, top_p, repetition_penalty,
+    max_new_tokens, n_candidates, max_attempts). `.stats` counts rejections per reason;
+    `.last` describes the last reply (attempts, rejected candidates, whether the fallback was used).
+    """
+
+    def __init__(self, backend, *, generation: dict | None = None, system: str | None = None,
+                 max_prompt_tokens: int | None = None, max_turns: int | None = 7, repeat_window: int = 4,
+                 fallback: Sequence[str] = FALLBACK_REPLIES):
+        self.backend = backend
+        self.generation = self._merge(DEFAULT_GENERATION, generation)
+        self.system = system
+        self.max_turns = max_turns            # lib.dataset's context_turns (6) + her last message
+        self.repeat_window = repeat_window    # how many of the bot's own turns a reply may not repeat
+        self.fallback = tuple(fallback) or FALLBACK_REPLIES
+        self.tokenizer = getattr(backend, "tokenizer", None)
+        # a chat endpoint applies its own template; lib.models' tags still mark a leaked next turn
+        self.markers = turn_markers(self.tokenizer) if self.tokenizer is not None else DEFAULT_MARKERS
+        self._max_prompt_tokens = max_prompt_tokens
+        self.stats: Counter = Counter()
+        self.last: dict = {}
+
+    # ---- configuration
+    @staticmethod
+    def _merge(base: dict, override: dict | None) -> dict:
+        gen = dict(base)
+        for key, value in (override or {}).items():
+            if key not in DEFAULT_GENERATION:
+                raise ValueError(f"unknown generation setting {key!r}; expected one of {sorted(DEFAULT_GENERATION)}")
+            if value is not None:
+                gen[key] = value
+        if not 0 <= float(gen["temperature"]) <= 5:
+            raise ValueError(f"temperature must be in [0, 5], got {gen['temperature']!r}")
+        if not 0 < float(gen["top_p"]) <= 1:
+            raise ValueError(f"top_p must be in (0, 1], got {gen['top_p']!r}")
+        if float(gen["repetition_penalty"]) <= 0:
+            raise ValueError(f"repetition_penalty must be > 0, got {gen['repetition_penalty']!r}")
+        for key in ("max_new_tokens", "n_candidates", "max_attempts"):
+            gen[key] = int(gen[key])
+            if gen[key] < 1:
+                raise ValueError(f"{key} must be >= 1, got {gen[key]!r}")
+        return gen
+
+    def max_prompt_tokens(self, max_new_tokens: int) -> int:
+        """Explicit budget, else the model's context minus the reply (capped: long prompts are slow on CPU)."""
+        if self._max_prompt_tokens:
+            return int(self._max_prompt_tokens)
+        context = getattr(self.backend, "context_length", None) or getattr(self.tokenizer, "model_max_length", None)
+        if not context or context > 100_000:   # HF's "unset" sentinel is 1e30
+            context = 2048
+        return max(32, min(1024, int(context) - max_new_tokens))
+
+    # ---- prompt and backend calls
+    def prompt(self, history: Sequence[dict], max_new_tokens: int | None = None):
+        """What the backend receives: a template-rendered string, or messages for a remote chat endpoint."""
+        budget = self.max_prompt_tokens(max_new_tokens or self.generation["max_new_tokens"])
+        if self.tokenizer is None:
+            return trim_messages(history, max_chars=2 * budget, system=self.system, max_turns=self.max_turns)
+        return build_prompt(self.tokenizer, history, max_prompt_tokens=budget, system=self.system,
+                            max_turns=self.max_turns)
+
+    def _sampling(self, gen: dict, method) -> dict:
+        kw = {k: gen[k] for k in SAMPLING_KEYS}
+        try:
+            params = inspect.signature(method).parameters
+        except (TypeError, ValueError):
+            params = {}
+        if self.markers and ("stop" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())):
+            kw["stop"] = list(self.markers)
+        return kw
+
+    # ---- guarded replies
+    def _context(self, history: Sequence[dict]) -> tuple[str, list[str]]:
+        turns = _check_history(history)
+        bot_turns = [t["content"] for t in turns if t["role"] == "assistant"][-self.repeat_window:]
+        return turns[-1]["content"], bot_turns
+
+    def _vet(self, lines: Iterable[str], her: str, bot_turns: list[str], shown: list[str]) -> Iterator[str]:
+        """Yield the acceptable bubbles of one candidate; raise _Rejected if its first bubble fails."""
+        for line in lines:
+            bubble = line.strip()
+            if is_empty(bubble):     # a blank line or a lone (사진) tag: nothing to show, not a failure
+                continue
+            reason = rejection_reason(bubble, her_msg=her, bot_turns=bot_turns, earlier=shown)
+            if reason is not None:
+                if not shown:
+                    raise _Rejected(reason, bubble)
+                self.stats[f"cut:{reason}"] += 1     # keep what was fine, end the reply here
+                return
+            shown.append(bubble)
+            yield bubble
+            if len(shown) >= MAX_BUBBLES:
+                return
+
+    def _fallback(self, bot_turns: list[str]) -> list[str]:
+        self.stats["fallback"] += 1
+        self.last["fallback"] = True
+        for text in self.fallback:
+            if not is_self_repeat(text, bot_turns) and not any(_norm(text) == _norm(t) for t in bot_turns[-1:]):
+                return split_bubbles(text)
+        return split_bubbles(self.fallback[-1])
+
+    def _reject(self, err: "_Rejected") -> None:
+        self.stats[err.reason] += 1
+        self.last["rejected"].append((err.reason, err.text))
+
+    def reply(self, history: Sequence[dict], generation: dict | None = None) -> list[str]:
+        """Bubbles for the bot's next turn; candidates are sampled `n_candidates` at a time."""
+        gen = self._merge(self.generation, generation)
+        her, bot_turns = self._context(history)
+        prompt = self.prompt(history, gen["max_new_tokens"])
+        self.last = {"attempts": 0, "rejected": [], "fallback": False}
+        for _ in range(gen["max_attempts"]):
+            self.last["attempts"] += 1
+            for text in self.backend.generate(prompt, n=gen["n_candidates"], **self._sampling(gen, self.backend.generate)):
+                shown: list[str] = []
+                try:
+                    bubbles = list(self._vet(self._lines([text]), her, bot_turns, shown))
+                except _Rejected as err:
+                    self._reject(err)
+                    continue
+                if bubbles:
+                    return bubbles
+                self._reject(_Rejected("empty", text))
+        return self._fallback(bot_turns)
+
+    def stream(self, history: Sequence[dict], generation: dict | None = None) -> Iterator[str]:
+        """Bubbles one at a time as the model writes them (a KakaoTalk reply arrives bubble by bubble).
+
+        A candidate is dropped silently while nothing of it has been shown; once a bubble is out,
+        a failing later bubble just ends the reply.
+        """
+        gen = self._merge(self.generation, generation)
+        her, bot_turns = self._context(history)
+        prompt = self.prompt(history, gen["max_new_tokens"])
+        self.last = {"attempts": 0, "rejected": [], "fallback": False}
+        shown: list[str] = []
+        for _ in range(gen["max_attempts"]):
+            self.last["attempts"] += 1
+            chunks = self.backend.stream(prompt, **self._sampling(gen, self.backend.stream))
+            try:
+                yield from self._vet(self._lines(chunks), her, bot_turns, shown)
+            except _Rejected as err:
+                self._reject(err)
+                continue
+            finally:
+                close = getattr(chunks, "close", None)
+                if close:
+                    close()          # stops the backend's generation thread early
+            if shown:
+                return
+            self._reject(_Rejected("empty", ""))
+        yield from self._fallback(bot_turns)
+
+    def _lines(self, chunks: Iterable[str]) -> Iterator[str]:
+        """Complete lines from a stream of text pieces, ending at the first turn marker."""
+        text, done = "", 0
+        for chunk in chunks:
+            text += chunk
+            body, ended = cut_at_markers(text, self.markers)
+            lines = body.split("\n")
+            complete = lines if ended else lines[:-1]     # the last piece may still grow
+            yield from complete[done:]
+            done = len(complete)
+            if ended:
+                return
+        yield from cut_at_markers(text, self.markers)[0].split("\n")[done:]
+
+
+class _Rejected(Exception):
+    def __init__(self, reason: str, text: str):
+        super().__init__(reason)
+        self.reason, self.text = reason, text
