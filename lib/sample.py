@@ -132,13 +132,13 @@ EXCHANGES = {
 
 # Follow-ups after his reply: her reaction, then often his closing bubble.
 HER_FOLLOW = ["ㅎㅎ 알겠어요", "그럼 이따 연락해요", "좋아요 ㅎㅎ", "진짜요? 다행이에요", "웅 알겠어요, 이따 봐요",
-              "그럼 그렇게 해요 ㅎㅎ", "너무 좋아요", "헐 진짜요?", "고마워요 오빠", "아 그래요? 몰랐어요",
+              "그럼 그렇게 해요 ㅎㅎ", "너무 좋아요", "헐 진짜요?", "오빠 고마워요", "아 그래요? 몰랐어요",
               "저도 보고 싶어요", "오빠 최고예요 ㅎㅎ"]
 ME_FOLLOW = ["응응", "ㅇㅇ", "웅", "알겠어", "좋아", "이따 봐", "보고 싶다", "사랑해", "그치", "ㅇㅋ", "굿"]
 ME_OPEN = {  # he starts some sessions: his opener -> her polite answers
     "morning": [("굿모닝", ["좋은 아침이에요 ㅎㅎ", "오빠도 굿모닝이에요"]), ("일어났어?", ["네 일어났어요, 준비하는 중이에요"])],
     "lunch": [("밥 먹었어?", ["아직이요, 이따 먹으려고요", "네 {food} 먹었어요"]), ("점심 뭐 먹어?", ["저는 {food} 먹으려고요"])],
-    "evening": [("퇴근했다", ["고생했어요 오빠", "저도 방금 퇴근했어요"]), ("오늘 저녁 뭐 먹어?", ["저는 {dinner} 먹을 거예요"])],
+    "evening": [("퇴근했다", ["오빠 고생했어요", "저도 방금 퇴근했어요"]), ("오늘 저녁 뭐 먹어?", ["저는 {dinner} 먹을 거예요"])],
     "night": [("뭐 해?", ["저는 씻고 누웠어요", "{drama} 보고 있어요"]), ("자?", ["아니요 아직 안 잤어요"]),
               ("오늘 고생했어", ["오빠도 고생했어요, 푹 쉬어요"])],
 }
@@ -183,8 +183,13 @@ def _his(rng: random.Random, template: str) -> list[str]:
 
 def _hers(rng: random.Random, template: str) -> list[str]:
     bubbles = [_fill(rng, b) for b in template.split("|")]
-    if rng.random() < 0.3:
+    r = rng.random()
+    if r < 0.3:
         bubbles[-1] += " ㅎㅎ"
+    elif r < 0.34:
+        bubbles.append("ㅎㅎㅎ")
+    elif r < 0.36:
+        bubbles[-1] += " 🥰"
     return bubbles
 
 
