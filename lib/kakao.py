@@ -1,0 +1,795 @@
+"""KakaoTalk exports -> one tidy DataFrame (time, speaker, text, kind), for every export format.
+
+Owns reading (encodings, zip, format detection, vectorised parsing, merging) and the inverse `render_chat`.
+
+    python -m lib.kakao data/raw/KakaoTalkChats.txt     # format, date range, counts, warnings
+
+How it stays fast on a ~93 MB export: the text is decoded once, CRs dropped, and ONE compiled regex per
+format classifies every line in a single `findall` pass (record / date line / header / system / notice /
+anything else). Dates and times are parsed once per distinct string (a few thousand), not per record;
+only continuation lines (multi-line messages, a small minority) are touched by a Python loop.
+"""
+from __future__ import annotations
+
+import argparse
+import codecs
+import io
+import re
+import sys
+import zipfile
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+import pandas as pd
+
+COLUMNS = ["time", "speaker", "text", "kind"]
+KINDS = ["text", "photo", "video", "emoticon", "file", "audio", "call", "deleted", "system", "other"]
+FORMATS = ["pc_ko", "pc_en", "mac_csv", "android_ko", "android_en_old", "android_en_new", "android_en_dmy",
+           "ios_ko", "ios_en"]
+EXPORTER_NAMES = ("회원님", "You", "you")  # how mobile exports name the person who exported
+
+
+class ChatFormatError(ValueError):
+    """The input is not a KakaoTalk export we can read; the message names file, expectation and line."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Placeholders: what the apps write instead of a photo, sticker, call ... (per platform and version).
+# A line is a placeholder only if it is exactly one of these; "사진 보내줘" stays text.
+_IMG = r"(?:jpe?g|png|gif|webp|heic|bmp)"
+_VID = r"(?:mp4|mov|avi|m4v|3gp)"
+_PLACEHOLDERS = {
+    "photo": [r"사진", r"사진 \d+장", r"\(사진\)", r"<사진>", r"<사진 읽지 않음>", r"[Pp]hotos?", r"\([Pp]hoto\)",
+              r"<[Pp]hoto>", r"\d+ [Pp]hotos", r"<\d+ [Pp]hotos>", r"[0-9a-f]{64}\." + _IMG],
+    "video": [r"동영상", r"\(동영상\)", r"<동영상>", r"<동영상 읽지 않음>", r"[Vv]ideo", r"\([Vv]ideo\)", r"<[Vv]ideo>",
+              r"[0-9a-f]{64}\." + _VID],
+    "emoticon": [r"이모티콘 ?", r"\(이모티콘\) ?", r"<이모티콘>", r"[Ee]moticons? ?", r"\([Ee]moticon\) ?",
+                 r"\(이모티콘_[^()]*\) ?", r"\(emoticon_[^()]*\) ?", r"[Ss]ticker", r"\([Ss]ticker\)", r"스티커"],
+    "file": [r"파일: .+", r"File: .+", r"[0-9a-f]{64}\.\w{1,5}"],
+    "audio": [r"음성메시지", r"음성 메시지", r"Voice [Mm]essage", r"\(음성메시지\)", r"<음성메시지>"],
+    "call": [r"(?:부재중 )?(?:보이스톡|페이스톡|그룹콜|라이브톡)(?: .{1,20})?", r"(?:Missed )?(?:Voice|Video|Face ?Talk|Group) [Cc]all.{0,20}",
+             r"Voice Talk.{0,20}", r"Face Talk.{0,20}"],
+    "deleted": [r"삭제된 메시지입니다\.", r"채팅방 관리자가 메시지를 가렸습니다\.", r"This message was deleted\.",
+                r"This message has been deleted\."],
+    "other": [r"송금 .+", r"(?:카카오페이 )?송금(?:봉투)?", r"선물(?:하기)?: .+", r"선물하기", r"지도: .+", r"Map: .+",
+              r"Location: .+", r"연락처: .+", r"Contact: .+", r"일정: .+", r"Event: .+", r"투표: .+", r"Poll: .+",
+              r"라이브톡.+", r"Gift: .+", r"\d[\d,]* ?원을 보냈어요\.?"],
+}
+_PH_RX = "|".join(p for ps in _PLACEHOLDERS.values() for p in ps)
+_KIND_RX = [(k, re.compile("(?:" + "|".join(ps) + ")")) for k, ps in _PLACEHOLDERS.items()]
+_BUNDLE_LINE = re.compile(r"[0-9a-f]{64}\.\w{1,5}|사진|[Pp]hoto|<사진 읽지 않음>|<[Pp]hoto>")
+
+
+def _kind_of(text: str) -> str:
+    for kind, rx in _KIND_RX:
+        if rx.fullmatch(text):
+            return kind
+    if "\n" in text and all(_BUNDLE_LINE.fullmatch(x) for x in text.split("\n") if x):
+        # several photos sent together: one record, one file name (or placeholder) per line
+        exts = {x.rsplit(".", 1)[-1].lower() for x in text.split("\n") if "." in x}
+        return "video" if exts and exts <= {"mp4", "mov", "avi", "m4v", "3gp"} else "photo"
+    return "text"
+
+
+# System lines. Mobile formats mark them by a timestamp without "name : "; PC exports write them bare,
+# so there a bare line is a system row only if it is exactly one of these sentences.
+_NOTICE_RX = (r"You may temporarily be banned from using the service[^\n]*|운영정책을 위반한 메시지로 신고 접수 시[^\n]*"
+              r"|Messages that violate the operational policy[^\n]*")
+_SYS_KO = (r"[^\n]+님이 (?:들어왔습니다|나갔습니다|[^\n]+(?:을|를) 초대했습니다|[^\n]+(?:을|를) 내보냈습니다)\.(?:운영정책[^\n]*)?"
+           r"|[^\n]+님을 내보냈습니다\.|채팅방 관리자가 [^\n]+|[^\n]+님이 방장[^\n]+|방장이 [^\n]+|[^\n]+님이 부방장[^\n]+")
+_SYS_EN = (r"[^\n]+ (?:joined this chatroom|left this chatroom|has left this chatroom|left the chatroom)\.(?:You may[^\n]*)?"
+           r"|[^\n]+ invited [^\n]+\.|[^\n]+ removed [^\n]+ from this chatroom\.|[^\n]+ has been removed[^\n]*")
+_SYS_FULL = re.compile(f"(?:{_SYS_KO}|{_SYS_EN}|{_NOTICE_RX})")
+
+# ---------------------------------------------------------------------------------------------
+# Date and time strings, parsed once per distinct value.
+_MONTHS = {m: i + 1 for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
+                                           "nov", "dec"])}
+_MONTH_NAMES = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+                "November", "December"]
+_WEEKDAYS_EN = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+_WEEKDAYS_KO = ["월요일", "화요일", "수요일", "목요일", "금요일", "토요일", "일요일"]
+_D_KO = re.compile(r"(\d{4})년 (\d{1,2})월 (\d{1,2})일")
+_D_DOT = re.compile(r"(\d{4})\. ?(\d{1,2})\. ?(\d{1,2})\.?")
+_D_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_D_MDY = re.compile(r"(?:[A-Za-z]+, )?([A-Za-z]{3,9})\.? (\d{1,2}), (\d{4})")
+_D_DMY = re.compile(r"(\d{1,2}) ([A-Za-z]{3,9}) (\d{4})")
+_T_RX = re.compile(r"(?:(오전|오후) )?(\d{1,2}):(\d\d)(?::(\d\d))?(?:[ \u202f\u00a0]?([AaPp])\.?[Mm]\.?)?")
+
+
+def _parse_date(s: str) -> int | None:
+    """Days since 1970-01-01 for any date spelling the exports use, or None."""
+    ymd = None
+    if m := _D_KO.match(s) or _D_DOT.match(s) or _D_ISO.match(s) or _D_KO.search(s):
+        ymd = int(m[1]), int(m[2]), int(m[3])
+    elif m := _D_MDY.search(s):
+        mo = _MONTHS.get(m[1][:3].lower())
+        ymd = (int(m[3]), mo, int(m[2])) if mo else None
+    elif m := _D_DMY.search(s):
+        mo = _MONTHS.get(m[2][:3].lower())
+        ymd = (int(m[3]), mo, int(m[1])) if mo else None
+    if ymd is None:
+        return None
+    try:
+        return (datetime(*ymd) - datetime(1970, 1, 1)).days
+    except ValueError:
+        return None
+
+
+def _parse_time(s: str) -> int | None:
+    """Seconds after midnight; 오전 12:xx / 12:xx AM is 00:xx, 오후 12:xx / 12:xx PM is 12:xx."""
+    m = _T_RX.fullmatch(s.strip())
+    if not m:
+        return None
+    h, mi, sec = int(m[2]), int(m[3]), int(m[4] or 0)
+    pm = m[1] == "오후" or (m[5] or "").lower() == "p"
+    if m[1] or m[5]:
+        if not 1 <= h <= 12:
+            return None
+        h = h % 12 + (12 if pm else 0)
+    if h > 23 or mi > 59 or sec > 59:
+        return None
+    return h * 3600 + mi * 60 + sec
+
+
+def _parse_stamp(s: str) -> pd.Timestamp | None:
+    """A free-standing date+time (the header's saved date); None if it is not one."""
+    s = s.strip()
+    d = _parse_date(s)
+    if d is None:
+        return None
+    # the time is whatever follows (or precedes, in old Android English) the date
+    for m in _T_RX.finditer(s):
+        t = _parse_time(m[0])
+        if t is not None and not s[m.start():m.end()].isdigit():
+            return pd.Timestamp("1970-01-01") + pd.Timedelta(days=d, seconds=t)
+    return pd.Timestamp("1970-01-01") + pd.Timedelta(days=d)
+
+
+# ---------------------------------------------------------------------------------------------
+# Line grammars. Every format is one regex whose alternatives are tried on each line in order:
+# saved-date header line, app notice, record (the format's FULL record prefix), date line, bare system
+# line, anything else (continuation text). Group names are shared so one engine handles all of them.
+
+@dataclass
+class Grammar:
+    name: str
+    record: str                    # must define time; may define date, spk, text, sys, tail
+    dateline: str | None = None    # must define dl (a date string); None: date lines are records without tail
+    bare_system: bool = False      # PC: system sentences have no timestamp
+    dateline_needs_blank: bool = False  # mobile date lines follow an empty line; elsewhere they are text
+    sample: str = ""               # what a record looks like (for error messages)
+    rx: re.Pattern = field(init=False, repr=False)
+
+    def __post_init__(self):
+        alts = [r"(?P<saved>(?:저장한 날짜|Date Saved) ?: [^\n]*\d[^\n]*)", f"(?P<notice>{_NOTICE_RX})", self.record]
+        if self.dateline:
+            alts.append(self.dateline)
+        if self.bare_system:
+            alts.append(f"(?P<bsys>{_SYS_KO}|{_SYS_EN})")
+        alts.append(r"(?P<other>[^\n]*)")
+        self.rx = re.compile("^(?:" + "|".join(alts) + ")$", re.M)
+
+
+_TEXT = rf"(?P<text>(?:(?P<ph>{_PH_RX})$)?[^\n]*)"
+_SPK_TEXT = rf"(?P<spk>[^\n]*?) :(?: {_TEXT}|$)"          # first " : " splits name from message
+_KO_TIME = r"(?:오전|오후) \d{1,2}:\d\d"
+_MONTH_FULL = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
+_MONTH_ABBR = r"(?:Jan|Feb|Mar|Apr|May|June?|July?|Aug|Sept?|Oct|Nov|Dec)\.?"
+_EN_TIME = r"\d{1,2}:\d\d[ \u202f\u00a0][AP]M"
+
+GRAMMARS = {
+    "pc_ko": Grammar("pc_ko", rf"\[(?P<spk>[^\n]*?)\] \[(?P<time>{_KO_TIME})\] ?{_TEXT}",
+                     r"-{15} (?P<dl>\d{4}년 \d{1,2}월 \d{1,2}일 \S+|[A-Z][a-z]+, [A-Z][a-z]+ \d{1,2}, \d{4}) -{15}",
+                     bare_system=True, sample="[이름] [오후 3:17] 메시지"),
+    "pc_en": Grammar("pc_en", rf"\[(?P<spk>[^\n]*?)\] \[(?P<time>\d{{1,2}}:\d\d [AP]M)\] ?{_TEXT}",
+                     r"-{15} (?P<dl>[A-Z][a-z]+, [A-Z][a-z]+ \d{1,2}, \d{4}|\d{4}년 \d{1,2}월 \d{1,2}일 \S+) -{15}",
+                     bare_system=True, sample="[name] [2:37 PM] message"),
+    "android_ko": Grammar("android_ko", rf"(?P<date>\d{{4}}년 \d{{1,2}}월 \d{{1,2}}일) (?P<time>{_KO_TIME})"
+                          rf"(?P<tail>, (?:{_SPK_TEXT}|(?P<sys>[^\n]*)))?", dateline_needs_blank=True,
+                          sample="2026년 2월 8일 오후 3:17, 이름 : 메시지"),
+    "android_en_old": Grammar("android_en_old", r"(?P<time>\d{1,2}:\d\d[AaPp][Mm]), (?P<date>[A-Z][a-z]+ \d{1,2}, \d{4})"
+                              rf"(?P<tail>, (?:{_SPK_TEXT}|(?P<sys>[^\n]*)))?", dateline_needs_blank=True,
+                              sample="9:46AM, February 20, 2014, name : message"),
+    "android_en_new": Grammar("android_en_new", rf"(?P<date>{_MONTH_FULL} \d{{1,2}}, \d{{4}}), (?P<time>{_EN_TIME})"
+                              rf"(?P<tail>, (?:{_SPK_TEXT}|(?P<sys>[^\n]*)))?", dateline_needs_blank=True,
+                              sample="September 21, 2022, 5:12 PM, name : message"),
+    "android_en_dmy": Grammar("android_en_dmy", rf"(?P<date>\d{{1,2}} [A-Z][a-z]+ \d{{4}}), (?P<time>{_EN_TIME})"
+                              rf"(?P<tail>, (?:{_SPK_TEXT}|(?P<sys>[^\n]*)))?", dateline_needs_blank=True,
+                              sample="14 October 2018, 7:29 PM, name : message"),
+    "ios_ko": Grammar("ios_ko", rf"(?P<date>\d{{4}}\. \d{{1,2}}\. \d{{1,2}}\.) (?P<time>{_KO_TIME}|\d{{1,2}}:\d\d)"
+                      rf"(?P<tail>, {_SPK_TEXT}|: (?P<sys>[^\n]*))",
+                      r"(?P<dl>\d{4}년 \d{1,2}월 \d{1,2}일 \S요일)", sample="2015. 7. 9. 오후 8:35, 이름 : 메시지"),
+    "ios_en": Grammar("ios_en", rf"(?P<date>{_MONTH_ABBR} \d{{1,2}}, \d{{4}})(?:,| at) "
+                      rf"(?P<time>\d{{1,2}}:\d\d(?:[ \u202f\u00a0][AP]M)?)(?P<tail>, {_SPK_TEXT}|: (?P<sys>[^\n]*))",
+                      r"(?P<dl>[A-Z][a-z]+day, [A-Z][a-z]+ \d{1,2}, \d{4})", sample="Jul 9, 2015, 8:35 PM, name : message"),
+}
+_CSV_HEADER = re.compile(r"^\ufeff?Date,User,Message\s*$")
+_TITLE_RX = re.compile(r"^(?:KakaoTalk Chats with (?P<a>.*?)|(?P<b>.*?) with KakaoTalk Chats|(?P<c>.*?) ?님과 카카오톡 대화"
+                       r"|(?P<d>.*?)(?:과|와) 카카오톡 대화|(?P<e>.*?) 카카오톡 대화|KakaoTalk Chats (?P<f>.*?))(?:-\d+)?(?:\.txt)?$")
+
+
+def _title_of(line: str) -> str:
+    m = _TITLE_RX.match(line.strip())
+    if not m:
+        return line.strip()
+    return next(g for g in m.groups() if g is not None).strip()
+
+
+# ---------------------------------------------------------------------------------------------
+# Bytes -> text
+
+def _decode(data: bytes, name: str, warnings: list[str]) -> str:
+    """UTF-8 (±BOM), UTF-16 (BOM) or CP949, decided by decoding; a cut-off last character is dropped."""
+    if not data.strip():
+        raise ChatFormatError(f"{name}: empty file; expected a KakaoTalk export (line 1)")
+    if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        enc = "utf-16"
+        if len(data) % 2:
+            data = data[:-1]
+            warnings.append(f"{name}: file ends mid-character (cut off?); the partial character was dropped")
+        candidates = ["utf-16"]
+    else:
+        if data[:3] == codecs.BOM_UTF8:
+            data = data[3:]
+            candidates = ["utf-8"]
+        elif data.count(b"\x00") > len(data) // 4:
+            # UTF-16 without a BOM: every other byte of ASCII text is NUL
+            candidates = ["utf-16-le" if data[1:2] == b"\x00" else "utf-16-be"]
+        else:
+            candidates = ["utf-8", "cp949"]
+    for enc in candidates:
+        try:
+            text = data.decode(enc)
+        except UnicodeDecodeError as e:
+            if e.start >= len(data) - 3 and e.reason in ("unexpected end of data", "incomplete multibyte sequence",
+                                                         "truncated data"):
+                text = data[:e.start].decode(enc)
+                warnings.append(f"{name}: file ends mid-character (cut off?); the partial character was dropped")
+            else:
+                continue
+        if "\x00" in text:
+            break
+        return text.lstrip("\ufeff")
+    line = data[: max(0, data.find(b"\x00"))].count(b"\n") + 1 if b"\x00" in data else 1
+    raise ChatFormatError(f"{name}: not a text file (binary data, or an encoding other than UTF-8/UTF-16/CP949); "
+                          f"expected a KakaoTalk export (.txt or .csv); first undecodable data near line {line}")
+
+
+def _read_bytes(path: Path) -> list[tuple[str, bytes]]:
+    """[(name, bytes)] of the export(s) in `path`; a zip is read through to the text export(s) inside."""
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file")
+    data = path.read_bytes()
+    if data[:4] != b"PK\x03\x04":
+        return [(str(path), data)]
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            members = [i for i in z.infolist() if not i.is_dir() and not i.filename.startswith("__MACOSX")
+                       and i.filename.lower().endswith((".txt", ".csv"))]
+            if not members:
+                names = [i.filename for i in z.infolist()][:5]
+                raise ChatFormatError(f"{path}: zip holds no .txt/.csv export (found {names}); expected the "
+                                      "KakaoTalk export text file inside (line 1)")
+            return [(f"{path}!{i.filename}", z.read(i)) for i in members]
+    except zipfile.BadZipFile as e:
+        raise ChatFormatError(f"{path}: broken zip archive ({e}); expected a KakaoTalk export (line 1)") from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Format detection: the first lines decide, by counting full-record-prefix matches per grammar.
+
+def _detect(text: str, name: str) -> str:
+    head = text[:200_000].split("\n", 400)[:400]
+    if head and _CSV_HEADER.match(head[0]):
+        return "mac_csv"
+    best, best_n = None, 0
+    for fmt, g in GRAMMARS.items():
+        # score = records + date lines in the format's own spelling (breaks ties such as "May 3, 2018")
+        rec = re.compile("^(?:" + g.record + ")$")
+        dl = re.compile("^(?:" + g.dateline + ")$") if g.dateline else None
+        n = 0
+        for line in head:
+            m = rec.match(line)
+            if m and (m.groupdict().get("tail") is not None or "date" not in rec.groupindex):
+                n += 2
+            elif m or (dl and dl.match(line)):
+                n += 1
+        if n > best_n:
+            best, best_n = fmt, n
+    if best:
+        return best
+    # no record: a header-only export still counts (its saved-date line says which app wrote it)
+    for i, line in enumerate(head[:6]):
+        m = re.match(r"(?:저장한 날짜|Date Saved) ?: (.*)$", line)
+        if m:
+            return _format_of_saved(m[1], head[i - 1] if i else "")
+    first = next(((i, l) for i, l in enumerate(head) if l.strip()), (0, ""))
+    raise ChatFormatError(
+        f"{name}: not a KakaoTalk export: expected a header ('X 님과 카카오톡 대화' / 'KakaoTalk Chats with X' + "
+        f"saved date) or record lines such as '{GRAMMARS['pc_ko'].sample}', '{GRAMMARS['android_ko'].sample}', "
+        f"'{GRAMMARS['ios_en'].sample}' or a 'Date,User,Message' CSV; line {first[0] + 1} matches none: "
+        f"{first[1][:80]!r}")
+
+
+def _format_of_saved(saved: str, title: str) -> str:
+    s = saved.strip()
+    english = "KakaoTalk Chats" in title
+    if re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d", s):
+        return "pc_en" if english and "with KakaoTalk Chats" not in title else "pc_ko"
+    if re.match(r"\d{4}년", s):
+        return "android_ko"
+    if re.match(r"\d{4}\. ", s):
+        return "ios_ko"
+    if re.match(r"\d{1,2}:\d\d[AaPp][Mm], ", s):
+        return "android_en_old"
+    if re.match(r"\d{1,2} [A-Z][a-z]+ \d{4}", s):
+        return "android_en_dmy"
+    if re.match(r"[A-Z][a-z]{2}\.? \d{1,2}, \d{4}", s) and not re.match(r"(?:May|June|July) ", s):
+        return "ios_en"
+    return "android_en_new"
+
+
+# ---------------------------------------------------------------------------------------------
+# The engine for the line-based formats.
+
+def _factorized_parse(values: np.ndarray, parse: Callable[[str], int | None]) -> np.ndarray:
+    """Parse an object array of strings via its distinct values; float array, NaN where unparsable."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    parsed = np.array([np.nan if (v := parse(u)) is None else v for u in uniques] + [np.nan], dtype="float64")
+    return parsed[codes]  # code -1 (missing) picks the trailing NaN
+
+
+def _parse_lines(text: str, fmt: str, name: str, warnings: list[str]) -> tuple[pd.DataFrame, dict]:
+    g = GRAMMARS[fmt]
+    gi = g.rx.groupindex
+    rows = g.rx.findall(text)
+    n = len(rows)
+    cols = list(zip(*rows)) if rows else [()] * g.rx.groups
+    del rows
+
+    def col(group: str) -> np.ndarray:
+        return np.array(cols[gi[group] - 1], dtype=object) if group in gi else np.full(n, "", dtype=object)
+
+    other = col("other")
+    saved = col("saved")
+    time_s = col("time")
+    is_saved = saved != ""
+    is_notice = col("notice") != ""
+    is_bsys = col("bsys") != "" if "bsys" in gi else np.zeros(n, bool)
+    has_time = time_s != ""
+    if "tail" in gi:
+        tail = col("tail")
+        is_rec = has_time & (tail != "")
+        is_dl = has_time & (tail == "")          # mobile: a date line is a record prefix without a tail
+    else:
+        is_rec = has_time
+        is_dl = col("dl") != ""
+    blank = other == ""
+    blank &= ~(is_saved | is_notice | is_bsys | is_rec | is_dl)
+    # title line = the line before a saved-date line (also mid-file, where a second export was appended)
+    is_title = np.zeros(n, bool)
+    title_idx = np.nonzero(is_saved)[0] - 1
+    title_idx = title_idx[title_idx >= 0]
+    is_title[title_idx] = True
+    is_rec &= ~is_title
+    is_dl &= ~is_title
+    is_notice &= ~is_title
+    is_bsys &= ~is_title
+    if g.dateline_needs_blank and n:
+        prev_ok = np.ones(n, bool)
+        prev_ok[1:] = blank[:-1] | is_saved[:-1] | is_title[:-1]
+        text_like_date = is_dl & ~prev_ok
+        is_dl &= prev_ok
+    else:
+        text_like_date = np.zeros(n, bool)
+    is_sys = is_rec & (col("sys") != "") if "sys" in gi else np.zeros(n, bool)
+    is_row = is_rec | is_notice | is_bsys
+    is_header = is_saved | is_title
+    is_cont = ~(is_row | is_dl | is_header)     # continuation text (includes blank lines)
+
+    # the text of every line, for continuation lines
+    line_text = other
+    if text_like_date.any():   # matched as a record prefix, so the "other" group is empty: re-read them
+        raw = text.split("\n")
+        line_text = other.copy()
+        for i in np.nonzero(text_like_date)[0]:
+            line_text[i] = raw[i]
+
+    # first offending line: before the first row only headers, date lines and blanks may appear
+    row_idx = np.nonzero(is_row)[0]
+    first_row = row_idx[0] if len(row_idx) else n
+    lead = np.nonzero(is_cont[:first_row] & (line_text[:first_row] != ""))[0]
+    if len(lead):
+        bad = lead[0]
+        if not is_header[:bad].any() or not len(row_idx):
+            raise ChatFormatError(
+                f"{name}: not a KakaoTalk {fmt} export: expected record lines like '{g.sample}' after the header; "
+                f"line {bad + 1} is neither header, date line nor record: {line_text[bad][:80]!r}")
+        for i in lead:
+            warnings.append(f"{name}: line {i + 1} before the first message could not be placed; "
+                            f"kept as text of the first message: {line_text[i][:60]!r}")
+
+    # rows
+    speaker = col("spk")[row_idx]
+    rtext = col("text")[row_idx]
+    sysv = col("sys")[row_idx] if "sys" in gi else np.full(len(row_idx), "", dtype=object)
+    sys_rows = is_sys[row_idx] | is_bsys[row_idx] | is_notice[row_idx]
+    rtext = np.where(is_sys[row_idx], sysv, rtext)
+    if is_bsys.any():
+        rtext = np.where(is_bsys[row_idx], col("bsys")[row_idx], rtext)
+    if is_notice.any():
+        rtext = np.where(is_notice[row_idx], col("notice")[row_idx], rtext)
+    speaker = np.where(sys_rows, None, speaker)
+    ph = col("ph")[row_idx]
+
+    # continuation lines -> their row (the only Python loop, over the minority of lines)
+    row_of_line = np.cumsum(is_row) - 1
+    cont_idx = np.nonzero(is_cont & (row_of_line >= 0))[0]
+    # also lines before the first row (kept, warned above) go to the first row
+    lead_idx = np.nonzero(is_cont[:first_row] & (line_text[:first_row] != ""))[0] if len(row_idx) else []
+    multi: dict[int, list[str]] = {}
+    prev_struct = np.zeros(n, bool)  # a date line or header came between the row and this line
+    if len(cont_idx):
+        struct_cum = np.cumsum(is_dl | is_header)
+        for i in cont_idx:
+            r = row_of_line[i]
+            multi.setdefault(r, []).append(line_text[i])
+            if line_text[i] and (struct_cum[i] != struct_cum[row_idx[r]] or sys_rows[r]):
+                warnings.append(f"{name}: line {i + 1} could not be placed (after a "
+                                f"{'system line' if sys_rows[r] else 'date line'}); kept as continuation text: "
+                                f"{line_text[i][:60]!r}")
+    kinds = _kinds_from_placeholders(ph, rtext)
+    if multi or len(lead_idx):
+        rtext = rtext.copy()
+        for r, extra in multi.items():
+            joined = (rtext[r] + "\n" + "\n".join(extra)).rstrip("\n")
+            rtext[r] = joined
+            if not sys_rows[r]:
+                kinds[r] = _kind_of(joined)
+        if len(lead_idx):
+            rtext[0] = "\n".join(line_text[i] for i in lead_idx) + "\n" + rtext[0]
+            kinds[0] = _kind_of(rtext[0]) if not sys_rows[0] else "system"
+    kinds[sys_rows] = "system"
+
+    # time: date from the row itself (mobile) or from the last date line (PC); rows without a clock
+    # (bare system lines, notices) take the previous row's time within the same day, else midnight
+    if "date" in gi:
+        date_line = col("date")
+    else:
+        date_line = col("dl")
+    day_of_line = _factorized_parse(np.where(is_dl | is_rec, date_line, None), _parse_date)
+    day_of_line = pd.Series(day_of_line).ffill().to_numpy()
+    sec_of_line = _factorized_parse(np.where(is_rec, time_s, None), _parse_time)
+    if "date" in gi and "dl" in gi:   # iOS: date lines carry their own spelling; records carry a date too
+        dl_days = _factorized_parse(np.where(is_dl, col("dl"), None), _parse_date)
+        day_of_line = np.where(is_rec, _factorized_parse(np.where(is_rec, date_line, None), _parse_date), np.nan)
+        day_of_line = pd.Series(np.where(is_dl, dl_days, day_of_line)).ffill().to_numpy()
+    ts = day_of_line * 86400.0 + sec_of_line
+    # rows without own clock: previous timed row in the same day section, else the section's midnight
+    sect = np.cumsum(is_dl)
+    last_t = pd.Series(np.where(is_rec, ts, np.nan)).ffill().to_numpy()
+    last_sect = pd.Series(np.where(is_rec, sect, np.nan)).ffill().to_numpy()
+    no_clock = is_row & ~is_rec
+    fill = np.where(last_sect == sect, last_t, day_of_line * 86400.0)
+    ts = np.where(no_clock, fill, ts)
+    if "date" in gi and is_notice.any():   # mobile notices: previous row's time
+        ts = np.where(is_notice, last_t, ts)
+    rts = ts[row_idx]
+    bad_t = np.isnan(rts)
+    if bad_t.any():
+        for r in np.nonzero(bad_t)[0][:20]:
+            warnings.append(f"{name}: line {row_idx[r] + 1}: date/time could not be read; time left empty")
+    times = pd.to_datetime(np.where(bad_t, np.nan, rts) * 1e9, unit="ns") if len(rts) else pd.to_datetime([])
+
+    df = pd.DataFrame({"time": pd.DatetimeIndex(times).astype("datetime64[ns]"),
+                       "speaker": pd.array(speaker, dtype=object), "text": rtext, "kind": kinds})
+    df["speaker"] = df["speaker"].astype(object)
+    # header facts (first export in the file) and where appended exports start
+    hdr = {"title": None, "saved_at": None}
+    sv = np.nonzero(is_saved)[0]
+    if len(sv):
+        s = saved[sv[0]]
+        hdr["saved_at"] = _parse_stamp(s.split(":", 1)[1]) if ":" in s else None
+        if sv[0] > 0:
+            hdr["title"] = _title_of(other[sv[0] - 1] or _nth_line(text, sv[0] - 1))
+    seg = np.cumsum(is_saved)[row_idx] if len(sv) > 1 else None
+    return df, {**hdr, "segments": seg}
+
+
+def _nth_line(text: str, i: int) -> str:
+    start = 0
+    for _ in range(i):
+        start = text.index("\n", start) + 1
+    end = text.find("\n", start)
+    return text[start:] if end < 0 else text[start:end]
+
+
+def _kinds_from_placeholders(ph: np.ndarray, text: np.ndarray) -> np.ndarray:
+    kinds = np.full(len(ph), "text", dtype=object)
+    has = ph != ""
+    if has.any():
+        codes, uniques = pd.factorize(ph[has])
+        kinds[has] = np.array([_kind_of(u) for u in uniques], dtype=object)[codes]
+    return kinds
+
+
+# ---------------------------------------------------------------------------------------------
+# Mac CSV
+
+_CSV_SYS = re.compile(rf"(?:{_SYS_EN}|{_SYS_KO})")
+
+
+def _parse_csv(text: str, name: str, warnings: list[str]) -> tuple[pd.DataFrame, dict]:
+    import csv
+    lines = text.split("\n", 1)
+    body = lines[1] if len(lines) > 1 else ""
+    try:
+        raw = pd.read_csv(io.StringIO(body), header=None, names=["Date", "User", "Message"], dtype=str,
+                          keep_default_na=False, engine="c", quoting=csv.QUOTE_MINIMAL, on_bad_lines="error",
+                          skip_blank_lines=True)
+    except (pd.errors.ParserError, ValueError) as e:
+        line = re.search(r"line (\d+)", str(e))
+        raise ChatFormatError(f"{name}: broken Mac CSV export: expected rows 'YYYY-MM-DD HH:MM:SS,\"name\",\"text\"'; "
+                              f"line {int(line[1]) + 1 if line else '?'}: {e}") from None
+    dates = raw["Date"].to_numpy(dtype=object)
+    parsed = pd.to_datetime(raw["Date"], format="%Y-%m-%d %H:%M:%S", errors="coerce")
+    bad = parsed.isna().to_numpy()
+    if bad.any():
+        i = int(np.nonzero(bad)[0][0])
+        if bad.all() or i == 0:
+            raise ChatFormatError(f"{name}: not a Mac CSV export: expected rows 'YYYY-MM-DD HH:MM:SS,\"name\",\"text\"'; "
+                                  f"data row {i + 1} has date {dates[i][:40]!r}")
+        for i in np.nonzero(bad)[0][:20]:
+            warnings.append(f"{name}: CSV row {i + 1}: date {dates[i][:40]!r} could not be read; time left empty")
+    user = raw["User"].to_numpy(dtype=object)
+    msg = np.array([m.replace("\r", "") for m in raw["Message"].to_numpy(dtype=object)], dtype=object)
+    # invite/join/leave rows: the app writes the actor as User and the event as Message
+    cand = np.nonzero(np.char.find(msg.astype(str), " ") >= 0)[0] if len(msg) else []
+    sys_rows = np.zeros(len(msg), bool)
+    for i in cand:
+        m = msg[i]
+        if (m.startswith(user[i]) or not user[i]) and _CSV_SYS.fullmatch(m):
+            sys_rows[i] = True
+    kinds = np.array([_kind_of(m) if len(m) < 80 else "text" for m in msg], dtype=object)
+    kinds[sys_rows] = "system"
+    df = pd.DataFrame({"time": parsed.astype("datetime64[ns]").to_numpy(),
+                       "speaker": np.where(sys_rows, None, user).astype(object), "text": msg, "kind": kinds})
+    df["speaker"] = df["speaker"].astype(object)
+    return df, {"title": None, "saved_at": None, "segments": None}
+
+
+# ---------------------------------------------------------------------------------------------
+# Public API
+
+def read_chat(path: str | Path | Iterable[str | Path]) -> pd.DataFrame:
+    """Parse one export (or several, merged: overlaps de-duplicated, stable-sorted by time).
+
+    Returns DataFrame[time, speaker, text, kind]; attrs: title, saved_at, format, warnings, source.
+    Raises ChatFormatError (a ValueError) naming the file, what was expected and the offending line.
+    """
+    if isinstance(path, (list, tuple)):
+        if not path:
+            raise ValueError("read_chat: empty list of paths")
+        frames = [read_chat(p) for p in path]
+        return _merge(frames)
+    path = Path(path)
+    parts = _read_bytes(path)
+    frames = [_read_one(name, data) for name, data in parts]
+    return frames[0] if len(frames) == 1 else _merge(frames)
+
+
+def _read_one(name: str, data: bytes) -> pd.DataFrame:
+    warnings: list[str] = []
+    text = _decode(data, name, warnings)
+    if "\r" in text:
+        text = text.replace("\r", "")
+    fmt = _detect(text, name)
+    if fmt == "mac_csv":
+        df, hdr = _parse_csv(text, name, warnings)
+    else:
+        df, hdr = _parse_lines(text, fmt, name, warnings)
+    seg = hdr.pop("segments")
+    if seg is not None and len(np.unique(seg)) > 1:
+        # a second export appended to the first: read each part as its own export and merge them
+        pieces = [df[seg == s].reset_index(drop=True) for s in np.unique(seg)]
+        n = len(df)
+        df = _dedupe(pieces)
+        warnings.append(f"{name}: {len(pieces)} exports appended in one file; merged ({n - len(df)} overlapping "
+                        "records dropped)")
+    df.attrs.update(title=hdr["title"], saved_at=hdr["saved_at"], format=fmt, warnings=warnings, source=name)
+    return df
+
+
+def _dedupe(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate, keep each (time, speaker, text, kind) as often as the export that has it most often."""
+    keyed = []
+    for i, f in enumerate(frames):
+        f = f.reset_index(drop=True).copy()
+        f["_occ"] = f.groupby(COLUMNS, dropna=False, sort=False).cumcount()
+        f["_src"] = i
+        keyed.append(f)
+    allf = pd.concat(keyed, ignore_index=True)
+    allf = allf.drop_duplicates(subset=COLUMNS + ["_occ"], keep="first")
+    allf = allf.sort_values("time", kind="stable")
+    out = allf[COLUMNS].reset_index(drop=True)
+    out["speaker"] = out["speaker"].astype(object)
+    return out
+
+
+def _merge(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    out = _dedupe(frames)
+    fmts = sorted({f.attrs.get("format") for f in frames})
+    out.attrs.update(title=frames[0].attrs.get("title"),
+                     saved_at=max((f.attrs.get("saved_at") for f in frames if isinstance(f.attrs.get("saved_at"),
+                                                                                          pd.Timestamp)),
+                                  default=None),
+                     format=fmts[0] if len(fmts) == 1 else "+".join(fmts),
+                     warnings=[w for f in frames for w in f.attrs.get("warnings", [])],
+                     source=[f.attrs.get("source") for f in frames])
+    return out
+
+
+def speakers(df: pd.DataFrame) -> pd.Series:
+    """Message counts per speaker (system rows excluded), most active first."""
+    s = df["speaker"].dropna().value_counts()
+    s.index.name = "speaker"
+    s.name = "messages"
+    return s
+
+
+def exporter(df: pd.DataFrame) -> str | None:
+    """The person who exported the chat, where the app names them (iOS 회원님/You, Android 회원님/you)."""
+    names = set(df["speaker"].dropna().unique())
+    return next((n for n in EXPORTER_NAMES if n in names), None)
+
+
+# ---------------------------------------------------------------------------------------------
+# Rendering: the inverse of read_chat (used by lib.sample, the benchmark and round-trip tests).
+
+def _ko_clock(t: pd.Timestamp) -> str:
+    return f"{'오전' if t.hour < 12 else '오후'} {(t.hour % 12) or 12}:{t.minute:02d}"
+
+
+def _en_clock(t: pd.Timestamp, sep: str = " ") -> str:
+    return f"{(t.hour % 12) or 12}:{t.minute:02d}{sep}{'AM' if t.hour < 12 else 'PM'}"
+
+
+def _ko_date(t) -> str:
+    return f"{t.year}년 {t.month}월 {t.day}일"
+
+
+def _en_mdy(t, short=False) -> str:
+    m = _MONTH_NAMES[t.month - 1]
+    return f"{m[:3] if short else m} {t.day}, {t.year}"
+
+
+_RENDER_RECORD = {
+    "android_ko": lambda t: f"{_ko_date(t)} {_ko_clock(t)}",
+    "android_en_old": lambda t: f"{_en_clock(t, '')}, {_en_mdy(t)}",
+    "android_en_new": lambda t: f"{_en_mdy(t)}, {_en_clock(t)}",
+    "android_en_dmy": lambda t: f"{t.day} {_MONTH_NAMES[t.month - 1]} {t.year}, {_en_clock(t)}",
+    "ios_ko": lambda t: f"{t.year}. {t.month}. {t.day}. {_ko_clock(t)}",
+    "ios_en": lambda t: f"{_en_mdy(t, short=True)}, {_en_clock(t)}",
+}
+
+
+def render_chat(df: pd.DataFrame, fmt: str, title: str = "대화", saved_at: datetime | None = None) -> str:
+    """Write `df` as the export `fmt` would look; `read_chat` of the result gives `df` back.
+
+    Times are written at the format's resolution (minutes; seconds for mac_csv). PC exports write system
+    lines without a clock, so they read back with the previous message's time.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"render_chat: unknown format {fmt!r}; expected one of {FORMATS}")
+    saved = pd.Timestamp(saved_at if saved_at is not None else
+                         (df["time"].max() if len(df) else pd.Timestamp("2000-01-01")))
+    times = pd.DatetimeIndex(df["time"])
+    spk = df["speaker"].to_numpy(dtype=object)
+    txt = df["text"].to_numpy(dtype=object)
+    out: list[str] = []
+    if fmt == "mac_csv":
+        out.append("Date,User,Message")
+        stamps = times.strftime("%Y-%m-%d %H:%M:%S")
+        for st, s, x in zip(stamps, spk, txt):
+            user = s if s is not None and s == s else _actor(x)
+            out.append(f'{st},"{_q(user)}","{_q(x)}"')
+        return "\n".join(out) + "\n"
+    nl = "\r\n"
+    if fmt in ("pc_ko", "pc_en"):
+        if fmt == "pc_ko":
+            out += [f"{title} 님과 카카오톡 대화", f"저장한 날짜 : {saved:%Y-%m-%d %H:%M:%S}", ""]
+        else:
+            out += [f"{title} with KakaoTalk Chats", f"Date Saved : {saved:%Y-%m-%d %H:%M:%S}", ""]
+        clock = _ko_clock if fmt == "pc_ko" else _en_clock
+        days = times.normalize()
+        prev_day = None
+        first = True
+        for t, d, s, x in zip(times, days, spk, txt):
+            if d != prev_day:
+                if not first:
+                    out.append("")
+                first = False
+                if fmt == "pc_ko":
+                    out.append(f"--------------- {_ko_date(d)} {_WEEKDAYS_KO[d.weekday()]} ---------------")
+                else:
+                    out.append(f"--------------- {_WEEKDAYS_EN[d.weekday()]}, {_en_mdy(d)} ---------------")
+                prev_day = d
+            out.append(x if s is None or s != s else f"[{s}] [{clock(t)}] {x}")
+        return nl.join(out)
+    stamp = _RENDER_RECORD[fmt]
+    ios = fmt.startswith("ios")
+    if fmt == "android_ko":
+        out += [f"{title} 님과 카카오톡 대화", f"저장한 날짜 : {_ko_date(saved)} {_ko_clock(saved)}", "", ""]
+    elif fmt == "ios_ko":
+        out += [f"{title} 님과 카카오톡 대화", f"저장한 날짜 : {stamp(saved)}", "", ""]
+    else:
+        out += [f"KakaoTalk Chats with {title}", f"Date Saved : {stamp(saved)}", "", ""]
+    days = times.normalize()
+    prev_day = None
+    first = True
+    for t, d, s, x in zip(times, days, spk, txt):
+        if d != prev_day:
+            if not first:
+                out.append("")
+            first = False
+            if fmt == "ios_ko":
+                out.append(f"{_ko_date(d)} {_WEEKDAYS_KO[d.weekday()]}")
+            elif fmt == "ios_en":
+                out.append(f"{_WEEKDAYS_EN[d.weekday()]}, {_en_mdy(d)}")
+            else:
+                out.append(stamp(t))
+            prev_day = d
+        if s is None or s != s:
+            out.append(f"{stamp(t)}: {x}" if ios else f"{stamp(t)}, {x}")
+        else:
+            out.append(f"{stamp(t)}, {s} : {x}")
+    return nl.join(out) + nl
+
+
+def _q(s: str) -> str:
+    return str(s).replace('"', '""')
+
+
+def _actor(text: str) -> str:
+    m = re.match(r"(.+?)(?:님이 | invited | joined| left)", str(text))
+    return m[1] if m else ""
+
+
+# ---------------------------------------------------------------------------------------------
+# CLI
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m lib.kakao", description=__doc__.split("\n")[0])
+    ap.add_argument("files", nargs="+", help="export file(s) (.txt, .csv or .zip); several are merged")
+    args = ap.parse_args(argv)
+    try:
+        df = read_chat(args.files if len(args.files) > 1 else args.files[0])
+    except (ChatFormatError, FileNotFoundError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    a = df.attrs
+    print(f"format:   {a['format']}")
+    print(f"title:    {a['title']}")
+    print(f"saved at: {a['saved_at']}")
+    if len(df):
+        print(f"range:    {df['time'].min()} .. {df['time'].max()}")
+    print(f"records:  {len(df)}  (exporter: {exporter(df)})")
+    print("\nmessages per speaker:")
+    print(speakers(df).to_string() if len(df) else "  (none)")
+    print("\nrecords per kind:")
+    print(df["kind"].value_counts().to_string() if len(df) else "  (none)")
+    w = a["warnings"]
+    print(f"\nwarnings: {len(w)}")
+    for line in w[:50]:
+        print(f"  {line}")
+    if len(w) > 50:
+        print(f"  ... and {len(w) - 50} more")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
