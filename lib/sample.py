@@ -29,6 +29,8 @@ DAYS = 122                       # ~4 months
 SAVED_AT = datetime(2025, 7, 3, 0, 12, 41)
 FORMATS = ["pc_ko", "pc_en", "mac_csv", "android_ko", "android_en_old", "android_en_new",
            "android_en_dmy", "ios_ko", "ios_en"]
+FULL_FORMATS = ("pc_ko",)  # the pipeline default holds the whole chat ...
+WINDOW_DAYS = 56           # ... the other formats its first 8 weeks, to keep data/sample/ under 2 MB
 
 # ---------------------------------------------------------------------------------------------
 # Fake personal data. planted.json lists every raw value so the privacy tests can prove none leaks.
@@ -260,6 +262,16 @@ def _photo(w, t):
     return t
 
 
+def _album(w, t):
+    rng = w.rng
+    w.add(t, HER, f"사진 {rng.randint(2, 6)}장", "photo")  # several photos sent together: one record
+    w.add(t, HER, "주말에 찍은 사진이에요 ㅎㅎ")
+    t += timedelta(minutes=_latency(rng))
+    for b in _his(rng, rng.choice(["오 잘 나왔다|나 저장함", "다 이쁘네", "두 번째 내 거야"])):
+        w.add(t, ME, b)
+    return t
+
+
 def _his_photo(w, t):
     rng = w.rng
     w.add(t, ME, "사진", "photo")
@@ -385,7 +397,7 @@ def _mom_phone(w, t):
 def _address(w, t):
     w.add(t, ME, "택배 주소 뭐였지?")
     t += timedelta(minutes=2)
-    w.add(t, HER, f"{ADDRESS}이에요\n문 앞에 두고 가달라고 써줘요")
+    w.add(t, HER, f"{ADDRESS}예요\n문 앞에 두고 가달라고 써줘요")
     t += timedelta(minutes=1)
     w.add(t, ME, "ㅇㅋ 주문했어")
     return t
@@ -467,9 +479,10 @@ def _url(w, t):
 
 
 def _leave(w, t):
-    # 1:1 rooms show only a few system lines; "나갔습니다" after she leaves (and later writes again) is real.
-    w.add(t, HER, "오빠 진짜 너무해요")
-    t += timedelta(minutes=2)
+    # A 1:1 room has almost no system lines: "X님이 나갔습니다." when one leaves after a fight is the
+    # one real case (her later messages still arrive in his room, so the chat goes on).
+    w.add(t, HER, w.rng.choice(["오빠 진짜 너무해요", "됐어요 그만 얘기해요"]))
+    # same minute as her message: PC exports write system lines without a clock
     w.add(t, None, f"{HER}님이 나갔습니다.", "system")
     t += timedelta(minutes=30)
     for b in ["미안해", "내가 잘못했어", "전화 받아줘 🙏"]:
@@ -477,13 +490,19 @@ def _leave(w, t):
     return t
 
 
+# One of each placeholder kind, the system line and both multi-line kinds happen in the first two weeks,
+# so the shorter files of the other formats (WINDOW_DAYS) still contain every kind.
+SHOWCASE = [_album, _his_photo, _emoticon, _video, _file, _audio, _call, _missed_call, _deleted, _transfer,
+            _map, _multiline_plan, _multiline_list, _leave]
+
+
 def _specials() -> list:
     plants = [_phone(form, FRIENDS[i % len(FRIENDS)]) for i, form in enumerate(PHONES)]
     plants += [_mom_phone, _address, _office, _account, _account_his, _email, _instagram, _kakao_id,
                _friends, _friends, _name_call, _name_call, _url, _leave]
-    media = [_photo] * 40 + [_his_photo] * 20 + [_emoticon] * 30 + [_video] * 6 + [_file] * 3 + [_audio] * 5
-    media += [_call] * 10 + [_missed_call] * 4 + [_deleted] * 4 + [_transfer] * 4 + [_map] * 4
-    media += [_multiline_plan] * 4 + [_multiline_list] * 3
+    media = [_photo] * 40 + [_album] * 6 + [_his_photo] * 20 + [_emoticon] * 30 + [_video] * 5 + [_file] * 2
+    media += [_audio] * 4 + [_call] * 10 + [_missed_call] * 3 + [_deleted] * 3 + [_transfer] * 3 + [_map] * 3
+    media += [_multiline_plan] * 3 + [_multiline_list] * 2
     return plants + media
 
 
@@ -495,6 +514,8 @@ def generate(seed: int = 0) -> pd.DataFrame:
     rng.shuffle(specials)
     # spread the specials over the days: each day gets its share, handed to its sessions
     per_day = [specials[i::DAYS] for i in range(DAYS)]
+    for i, ex in enumerate(SHOWCASE):
+        per_day[i].insert(0, ex)
     last = START
     for d in range(DAYS):
         day = START + timedelta(days=d)
@@ -519,7 +540,7 @@ def generate(seed: int = 0) -> pd.DataFrame:
 def planted() -> dict[str, list[str]]:
     """Every fake personal value in the sample, by type (what a masker must remove)."""
     return {
-        "name": [ME, HER, *FRIENDS],
+        "name": [ME, HER, ME[1:], HER[1:], *FRIENDS],  # given names too: 서연아, 도윤 오빠
         "phone": [*PHONES.values(), PHONE_MOM],
         "address": [ADDRESS, ADDRESS_OFFICE],
         "account": [ACCOUNT[1], ACCOUNT_HIS[1]],
@@ -530,30 +551,37 @@ def planted() -> dict[str, list[str]]:
     }
 
 
-def write_sample(out_dir: str | Path = config.SAMPLE, seed: int = 0, formats: list[str] | None = None) -> dict:
-    """Render `generate(seed)` in every export format into `out_dir`; returns {format: path}.
+def window(df: pd.DataFrame, fmt: str) -> pd.DataFrame:
+    """The part of the chat written in format `fmt`: all of it for pc_ko, the first WINDOW_DAYS otherwise."""
+    if fmt in FULL_FORMATS:
+        return df
+    return df[df["time"] < pd.Timestamp(START + timedelta(days=WINDOW_DAYS))]
 
-    Formats `lib.kakao.render_chat` does not support yet raise NotImplementedError there; they are
-    reported as skipped (returned under "skipped") rather than written half-way.
+
+def sample_path(fmt: str, out_dir: str | Path = config.SAMPLE) -> Path:
+    return Path(out_dir) / (f"{fmt}.csv" if fmt == "mac_csv" else f"{fmt}.txt")
+
+
+def write_sample(out_dir: str | Path = config.SAMPLE, seed: int = 0) -> dict[str, Path]:
+    """Render `generate(seed)` in every export format into `out_dir` (+ planted.json, README.md).
+
+    Returns {format: path}. `read_chat(path)` gives back `window(generate(seed), format)` exactly.
     """
     from lib import kakao
 
-    out_dir = Path(out_dir)
     df = generate(seed)
-    written, skipped = {}, []
-    for fmt in formats or FORMATS:
-        try:
-            text = kakao.render_chat(df, fmt, title=TITLE, saved_at=SAVED_AT)
-        except NotImplementedError:
-            skipped.append(fmt)
-            continue
-        path = out_dir / (f"{fmt}.csv" if fmt == "mac_csv" else f"{fmt}.txt")
-        write_text(path, text)
-        written[fmt] = path
-    write_json(out_dir / "planted.json", planted())
-    write_text(out_dir / "README.md", README.format(n=len(df), me=ME, her=HER, start=df.time.min().date(),
-                                                   end=df.time.max().date(), formats=", ".join(written)))
-    return {**written, "skipped": skipped}
+    written = {}
+    for fmt in FORMATS:
+        part = window(df, fmt)
+        written[fmt] = write_text(sample_path(fmt, out_dir),
+                                  kakao.render_chat(part, fmt, title=TITLE, saved_at=SAVED_AT))
+    write_json(Path(out_dir) / "planted.json", planted())
+    end = window(df, "android_ko")["time"].max().date()
+    write_text(Path(out_dir) / "README.md", README.format(
+        n=len(df), me=ME, her=HER, start=df.time.min().date(), end=df.time.max().date(),
+        n_window=len(window(df, "android_ko")), weeks=WINDOW_DAYS // 7, window_end=end,
+        others=", ".join(f"`{sample_path(f).name}`" for f in FORMATS if f not in FULL_FORMATS)))
+    return written
 
 
 README = """# data/sample — a fictional couple chat
@@ -563,8 +591,10 @@ Written by `python -m lib.sample` (`make sample`); do not edit by hand. **Everyt
 friends, phone numbers, the address, the bank accounts, e-mail and IDs. Any resemblance to real people
 or numbers is accidental.
 
-- {n} records, {start} to {end}, one file per KakaoTalk export format: {formats}.
-- `pc_ko.txt` is the default input of `make pipeline` (configs/sample-cpu.yaml).
+- `pc_ko.txt` (PC, Korean) holds the whole chat: {n} records, {start} to {end}. It is the default input
+  of `make pipeline` (configs/sample-cpu.yaml).
+- The same chat in every other KakaoTalk export format, first {weeks} weeks only ({n_window} records, to
+  {window_end}), to keep this folder small: {others}.
 - `planted.json` lists the fake personal values planted in the chat, by type; the privacy tests check
   that none of them survives masking.
 """
@@ -575,12 +605,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=str(config.SAMPLE), help="output folder (default data/sample/)")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
-    result = write_sample(args.out, seed=args.seed)
-    skipped = result.pop("skipped")
-    for fmt, path in result.items():
+    for fmt, path in write_sample(args.out, seed=args.seed).items():
         print(f"{fmt:15s} {path} ({Path(path).stat().st_size / 1e3:.0f} kB)")
-    if skipped:
-        print(f"skipped (render_chat does not support them yet): {', '.join(skipped)}", file=sys.stderr)
     return 0
 
 
