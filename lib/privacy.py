@@ -1,0 +1,495 @@
+"""Masks personal data in Korean chat text (names -> keyed pseudonyms, numbers/IDs -> <tokens>).
+Owns `Anonymizer`, the final `leak_scan` and `LeakError`; no file I/O.
+
+Speed: `mask_many` masks each unique string once (chats repeat a lot), skips the ~90% of messages
+that carry no digit, '@', URL, known name or name-like word (one regex pass over a joined block),
+and asks kiwipiepy only about a name-like word it has not seen before (cached per word).
+"""
+from __future__ import annotations
+
+import bisect
+import hashlib
+import hmac
+import re
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Iterable
+
+TOKENS = {t: f"<{t}>" for t in ("전화번호", "주민번호", "외국인번호", "카드번호", "계좌", "여권번호", "운전면허",
+                               "차량번호", "이메일", "아이디", "주소", "IP", "URL", "생년월일")}
+NAME = "이름"  # the type counted for pseudonymised names
+DEFAULT_KEY = "malbeot"  # deterministic default; pass your own secret key so pseudonyms can't be reversed
+
+# ---------------------------------------------------------------------------------------------
+# Regexes for numbers and IDs. One alternation, ordered: earlier alternatives win at a position.
+# D = a digit written as a numeral, full-width digit or Hangul numeral (공일공-일이삼사-...).
+_HD = "공영빵일이삼사오육륙칠팔구"
+D = rf"[0-9０-９{_HD}]"
+SEP = r"[ \t\-.·)(]{0,2}"  # what people put between digit groups
+NB = r"(?<![0-9A-Za-z])"  # number must not continue a longer alphanumeric run
+NA = r"(?![0-9])"
+BANKS = ("국민|KB|kb|신한|우리|하나|농협|NH|nh|기업|IBK|ibk|카카오뱅크|카카오|카뱅|토스뱅크|토스|케이뱅크|케뱅|SC제일|"
+         "제일|씨티|새마을금고|새마을|우체국|수협|신협|부산|대구|경남|광주|전북|제주|산업|KDB|저축")
+_PLATE_H = "가나다라마거너더러머버서어저고노도로모보소오조구누두루무부수우주아바사자배하허호육해공국합"
+_REGION = "서울|부산|대구|인천|광주|대전|울산|세종|경기|강원|충북|충남|전북|전남|경북|경남|제주"
+_URL_TLD = r"(?:com|net|org|kr|co\.kr|me|io|ly|gl|to|app|dev|site|link|tv|gg)"
+
+_NUM_PARTS = [
+    ("URL", rf"(?:https?://|www\.)[^\s<>\"'\x00]+|(?<![\w@.])[A-Za-z0-9][\w\-]*(?:\.[\w\-]+)*\.{_URL_TLD}/[^\s<>\"'\x00]*"),
+    ("이메일", r"[A-Za-z0-9][A-Za-z0-9._%+\-]*\s?(?:@|＠|골뱅이)\s?[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"),
+    ("IP", rf"{NB}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){{3}}(?::\d{{2,5}})?{NA}"),
+    ("주민번호", rf"{NB}\d{{2}}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\s?[-–]?\s?[1-4](?:\d{{6}}|\*{{6}}|\d\*{{5}}){NA}"),
+    ("외국인번호", rf"{NB}\d{{2}}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\s?[-–]?\s?[5-8](?:\d{{6}}|\*{{6}}|\d\*{{5}}){NA}"),
+    ("운전면허", rf"(?:(?:{_REGION})\s?|{NB}\d{{2}}[-\s])\d{{2}}[-\s]?\d{{6}}[-\s]?\d{{2}}{NA}"),
+    ("카드번호", rf"{NB}\d{{4}}(?P<cs>[- ]?)\d{{4}}(?P=cs)\d{{4}}(?P=cs)\d{{4}}{NA}|{NB}3[47]\d{{2}}[- ]?\d{{6}}[- ]?\d{{5}}{NA}"),
+    ("전화번호", rf"(?:\+\s?82[\s\-.)]*\(?0?\)?\s?|{NB}82[\-\s.]|{NB}(?:0|[공영빵]))"
+                 rf"(?:1[016789]|[일][공영빵일육칠팔구]|2|이|[3-6][1-5]|[삼사오육][일이삼사오]|70|칠공|50[2-8]?)"
+                 rf"{SEP}(?:{D}{SEP}){{2,3}}{D}{SEP}(?:{D}{SEP}){{3}}{D}(?![0-9{_HD}])"
+                 rf"|{NB}(?:15|16|18)\d{{2}}-\d{{4}}{NA}"),
+    ("여권번호", r"(?<![A-Za-z0-9])[MSRODmsrod]\d{8}(?![0-9])|(?<![A-Za-z0-9])[MSRODmsrod]\d{3}[A-Za-z]\d{4}(?![0-9])"),
+    ("차량번호", rf"(?:(?:{_REGION})\s?)?{NB}\d{{2,3}}\s?[{_PLATE_H}]\s?\d{{4}}{NA}"),
+    # Accounts: a bank name (or 계좌) then digits, or any long hyphenated run the rules above left.
+    ("계좌", rf"(?:(?:{BANKS})(?:\s?은행)?(?:\s?계좌(?:번호)?)?[\s:은는이가]*|계좌(?:번호)?[\s:은는이가]*)\d[\d\- ]{{7,20}}\d"
+              rf"|{NB}(?=(?:\d-?){{10}})\d{{2,6}}-\d{{2,6}}-\d{{2,7}}(?:-\d{{1,3}})?{NA}|{NB}\d{{10,16}}{NA}"),
+    ("생년월일", r"(?:생년월일|생일|출생|태어난\s?날|DOB|dob)[\s:은는이가]*(?:(?:19|20)?\d{2}\s?[년./\-]\s?)?\d{1,2}\s?[월./\-]\s?\d{1,2}일?"
+               r"|(?:19|20)?\d{2}\s?[년./\-]\s?\d{1,2}\s?[월./\-]\s?\d{1,2}일?\s?생(?!각|활|산|선|기|겼|긴|길|존|명)"
+               r"|(?:생년월일|생일|DOB|dob)[\s:은는이가]*\d{6,8}(?![0-9])"),
+    ("아이디", r"(?:아이디|[Ii][Dd]|카톡|카카오톡|인스타그램|인스타|insta|instagram|트위터|틱톡|페북|페이스북|디코|디스코드|"
+              r"텔레그램|텔레|라인|깃허브|github|스냅챗|계정|닉네임)\s?(?:아이디|[Ii][Dd]|계정)?[\s:은는이가를]*"
+              r"(?P<handle>@?(?=[A-Za-z0-9._]*[A-Za-z])[A-Za-z0-9][A-Za-z0-9._]{2,29})(?![A-Za-z0-9._@])"
+              r"|(?<![\w.@])@[A-Za-z0-9_][A-Za-z0-9._]{1,29}(?![\w@])"),
+]
+# Addresses: admin prefix (optional), then a road address or a lot number, then building/동/호.
+_ADMIN = r"(?:[가-힣]{1,6}(?:특별시|광역시|특별자치시|특별자치도|시|도|군|구|읍|면)\s?)"
+_ROAD = r"[가-힣][가-힣0-9]{0,10}(?:대로|로|길)\s?\d+(?:-\d+)?(?:\s?(?:번)?길)?(?:\s\d+(?:-\d+)?(?![\d\s]*[동호]))?(?:\s?번지)?"
+_LOT = r"[가-힣]{1,5}\d?(?:동|리|가)\s?\d{1,4}(?:-\d{1,4}(?:\s?번지)?|\s?번지)"
+_BLDG = r"[가-힣A-Za-z0-9]{1,12}(?:아파트|빌라|오피스텔|맨션|타워|빌딩|하이츠|캐슬|자이|푸르지오|래미안|힐스테이트|아이파크)"
+_UNIT = r"\d{1,4}\s?동\s?\d{1,4}\s?호|\d{1,4}-\d{1,4}\s?호|\d{2,4}\s?호(?![가-힣])"
+_ADDR = (rf"{_ADMIN}*(?:{_ROAD}|{_LOT})(?:,?\s?{_BLDG})?(?:,?\s?(?:{_UNIT}))?"
+         rf"|(?:{_ADMIN}*{_BLDG}\s?)(?:{_UNIT})|(?:{_BLDG}\s?)?(?<![0-9])\d{{1,4}}\s?동\s?\d{{1,4}}\s?호")
+_NUM_PARTS.insert(3, ("주소", _ADDR))
+
+NUM_RE = re.compile("|".join(f"(?P<g{i}>{p})" for i, (_, p) in enumerate(_NUM_PARTS)))
+_GROUP_TYPE = {f"g{i}": t for i, (t, _) in enumerate(_NUM_PARTS)}
+# Cheap prefilter for the number/ID pass.
+NUM_HINT = re.compile(rf"[0-9０-９@＠]|골뱅이|www\.|://|\.{_URL_TLD}\b|[공영빵]\s?[일]\s?[공영빵일육칠팔구]")
+
+# ---------------------------------------------------------------------------------------------
+# Names.
+SURNAMES = ("김 이 박 최 정 강 조 윤 장 임 한 오 서 신 권 황 안 송 류 유 전 홍 고 문 양 손 배 백 허 남 심 노 하 곽 성 차 주 우 "
+            "구 민 진 나 지 엄 채 원 천 방 공 현 함 변 염 여 추 도 소 석 선 설 마 길 연 위 표 명 기 반 왕 금 옥 육 인 맹 제 모 탁 "
+            "국 어 은 편 용 예 경 봉 사 부 황보 남궁 제갈 선우 독고 사공 서문").split()
+# Syllables found in Korean given names; a word made only of these may be a name.
+NAME_SYL = set(
+    "가각간감강개건걸검겸경계고곤공관광교구국군권규균근금기길나난남내노누늘다단담당대덕도돈동두라란람래량려련렬령로록뢰루룡류륜률리린림"
+    "마만명모목무문미민배백범법벽별병보복본봉부분비빈빛산삼상새서석선설섭성세소솔송수숙순술숭슬승시식신실심아안애야양어언엄여연열염엽영"
+    "예오옥온완왕요용우욱운웅원월위유윤율융은을음의이익인일임자장재전정제조종주준중지직진찬창채천철청초총춘충치탁태택판평표풍필하학한"
+    "함해향허헌혁현협형혜호홍화환황효후훈휘희흠흥힘")
+_TITLE = "씨|님|쌤|선배|후배|언니|오빠|누나|형|선생님|교수님|팀장님|대리님|과장님|부장님|사장님|작가님|이모|삼촌|아저씨|아줌마"
+_TITLE_SET = set(_TITLE.split("|"))
+# Strong cues after a stem: the hypocoristic 이 + particle (batchim names), vocative, titles.
+_I_PART = "가|는|랑|한테|하고|도|를|의|네|에게|께|야|랑은|한테서|네집|만|까지|처럼|보다|라고|래|였|었|지"
+_WEAK = "한테|에게|께|랑|이랑|하고|가|는|도|를|을|은|이|의|와|과|만|까지|한테서|네|꺼|거|부터|보고|더러"
+_STOP = set(BANKS.split("|")) | set("""자기 여보 애기 아가 공주 왕자 베이비 친구 엄마 아빠 언니 오빠 누나 동생 형님 아들 딸 남편 아내 와이프 여친 남친 우리 저희
+너희 걔네 얘네 쟤네 사람 선생 사장 부장 과장 대리 팀장 교수 의사 기사 작가 고객 손님 주인 가족 이모 삼촌 고모 할머니 할아버지 아저씨
+아줌마 강아지 고양이 하늘 사랑 가을 여름 봄날 겨울 이사 미래 희망 보람 소원 은혜 진주 나라 세상 하루 우주 별님 해님 달님 인간 천사
+바보 멍청 귀염 이쁜이 예쁜이 자식 새끼 녀석 놈 사랑이 여러분 모두 다들 니들 자네 당신 본인 상대 회사 학교 병원 경찰""".split())
+_PLACE_END = tuple("역 구 동 시 군 읍 면 리 로 길 산 강 천 대 점 관 원 사 교 항 도".split())
+
+
+def _has_batchim(syl: str) -> bool:
+    code = ord(syl) - 0xAC00
+    return 0 <= code < 11172 and code % 28 != 0
+
+
+FAKE_GIVEN = {  # fake given names, split by whether the last syllable has a final consonant
+    True: ("민준 서준 도현 건우 현우 지환 승현 준영 시원 태윤 은성 하준 유준 정민 성민 동현 재현 상훈 민성 준혁 태민 예준 "
+           "시윤 은찬 우진 태훈 윤성 승민 지성 한결 도윤 주안 선우 서진 민혁 재원 은호 연준 지운 채윤 서연 지민 수빈 하은 예린 "
+           "지은 채원 수민 다인 가은 서윤 소율 유진 혜린 은빈 나연 윤정 민정 하린 세은 소연 예진 수진 다연 지원 아린 서영 "
+           "유빈 가윤 채은 예은 다빈 효린 지안 소윤 하람 은솔").split(),
+    False: ("민수 준호 태호 지호 현수 성호 재희 도하 시우 유나 지아 서아 수아 지유 예서 채아 소희 다희 은지 혜주 나래 하주 "
+            "윤서 도희 주아 재호 승호 정우 현주 세아 유리 채희 민재 시후 이서 태오 준서 건호 진호 동하 해주 유하 하리 소이 "
+            "지후 서우 예지 수지 민지 다예 연우 도우 은우 채우 규리 혜미 아라 세희 윤아 소라 주희 가희 보미 다소 하서").split(),
+}
+FAKE_SURNAMES = "김 이 박 최 정 강 조 윤 장 임 한 오 서 신 권 황 안 송 전 홍".split()
+FAKE_LATIN = "Alex Sam Jamie Robin Casey Jordan Taylor Morgan Riley Avery Quinn Drew".split()
+
+
+@lru_cache(maxsize=1)
+def _kiwi():
+    """kiwipiepy is loaded once per process, lazily: most runs never need it."""
+    from kiwipiepy import Kiwi
+    return Kiwi(num_workers=0)
+
+
+@lru_cache(maxsize=200_000)
+def _is_common(word: str) -> bool:
+    """kiwi knows `word` as an ordinary word (NNG, adverb, verb phrase...), not a proper noun."""
+    best, score = _kiwi().analyze(word, top_n=1)[0]
+    if any(t.tag == "NNP" for t in best):
+        return False
+    # Unknown strings get low scores; a confident non-NNP analysis means a dictionary word.
+    return score > -20.5 - 2.5 * max(0, len(word) - 2)
+
+
+@lru_cache(maxsize=200_000)
+def _is_word(word: str) -> bool:
+    """kiwi reads `word` as one ordinary morpheme (고양이, 먹이), not stem + particle."""
+    best, _ = _kiwi().analyze(word, top_n=1)[0]
+    return len(best) == 1 and best[0].form == word and best[0].tag != "NNP"
+
+
+@lru_cache(maxsize=200_000)
+def _kiwi_nnp(token: str, stem: str) -> bool:
+    """kiwi tags `stem` (or stem+이) inside `token` as a proper noun."""
+    for t in _kiwi().tokenize(token):
+        if t.tag == "NNP" and t.form in (stem, stem + "이") :
+            return True
+    return False
+
+
+def _namey(given: str) -> bool:
+    return all(ch in NAME_SYL for ch in given)
+
+
+def _split_surname(name: str) -> tuple[str, str]:
+    if len(name) == 4 and name[:2] in SURNAMES:
+        return name[:2], name[2:]
+    if len(name) == 3 and name[0] in SURNAMES:
+        return name[0], name[1:]
+    return "", name
+
+
+# Unknown-name candidates: an optional surname, two name syllables, then a cue or a particle.
+_SYL = "".join(sorted(NAME_SYL))
+_SUR1 = "".join(sorted(s for s in SURNAMES if len(s) == 1))
+_SUR2 = "|".join(s for s in SURNAMES if len(s) == 2)
+CAND_RE = re.compile(rf"(?<![가-힣<0-9])(?:{_SUR2}|[{_SUR1}])?[{_SYL}]{{2}}[가-힣]{{0,6}}(?![가-힣])")
+
+
+_CUES = ({"", "이", "아", "야"} | {"이" + p for p in _I_PART.split("|")} | set(_TITLE.split("|"))
+         | set(_WEAK.split("|")))
+_STRONG_I = {"이가", "이랑", "이한테", "이네", "이는", "이도", "이를", "이하고", "이에게"}
+
+
+def _readings(word: str) -> list[tuple[str, str, str, str]]:
+    """(name, surname, cue, tail) splits of a word, likelier first (지훈이가 -> 지훈 + 이가)."""
+    def splits(L: int):
+        rest = word[L:]
+        for k in range(min(len(rest), 4), -1, -1):  # longest cue first
+            if rest[:k] in _CUES:
+                yield rest[:k], rest[k:]
+    short = [(word[:2], "", c, t) for c, t in splits(2)]
+    full = []
+    for L in (3, 4):
+        sur, _ = _split_surname(word[:L])
+        if len(word) >= L and sur and len(sur) == L - 2:
+            full += [(word[:L], sur, c, t) for c, t in splits(L)]
+    hypocoristic = len(word) >= 3 and word[2] == "이" and _has_batchim(word[1])  # 지훈이 = 지훈 + 이
+    if full and not hypocoristic and _kiwi_nnp(word, full[0][0]):
+        return full + short
+    return short + full
+
+
+def _strong(name: str, cue: str) -> bool:
+    """A cue that only follows a person: 이 + particle after batchim, vocative 아/야, a title."""
+    bat = _has_batchim(name[-1])
+    return ((cue.startswith("이") and len(cue) > 1 and bat) or (cue == "아" and bat)
+            or (cue == "야" and not bat) or cue in _TITLE_SET)
+
+
+def _is_name(cand: str, sur: str, cue: str, tail: bool = False) -> bool:
+    given = cand[len(sur):]
+    if cand in _STOP or given in _STOP or len(given) != 2 or not _namey(given):
+        return False
+    bat = _has_batchim(given[-1])
+    strong = _strong(given, cue)
+    if tail and not (strong and cue not in ("아", "야")):  # 수빈씨가, 민준이네집에서; not 민준아빠
+        return False
+    if cand.endswith(_PLACE_END) and not strong:
+        return False
+    if cue.startswith("이") and len(cue) > 1 and _is_word(cand + "이"):  # 고양이가, 먹이를
+        return False
+    if _is_common(cand):
+        # an ordinary word (수영, 지은): only a person-only cue makes it a name (수영이가, 지은언니)
+        if sur or _is_word(cand + cue):  # 아저씨, 아가씨 are words of their own
+            return False
+        return ((bat and cue in _STRONG_I) or cue in _TITLE_SET
+                or (cue in ("아", "야") and strong and not _is_word(cand)))
+    if sur and _is_common(given) and not strong:
+        return False
+    return strong or bool(sur) or _kiwi_nnp(cand + cue, cand)
+
+
+@dataclass(frozen=True)
+class Leak:
+    value: str   # the leaked string
+    type: str    # 이름, 전화번호, ... or the regex type that caught it
+    where: int   # index of the text in the list given to leak_scan
+
+
+class LeakError(ValueError):
+    """A masked text still contains personal data; the build must stop and write nothing."""
+
+
+class SeenSet(set):
+    """Raw values replaced; carries the pseudonyms emitted so leak_scan won't flag a fake name."""
+    pseudonyms: set
+
+    def __init__(self, *a):
+        super().__init__(*a)
+        self.pseudonyms = set()
+
+
+class Anonymizer:
+    """Masks one conversation. Same key + same known names -> same pseudonyms in every run."""
+
+    def __init__(self, known_names: Iterable[str] = (), key: str | None = None, *, detect_names: bool = True):
+        self.key = (key or DEFAULT_KEY).encode()
+        self.detect_names = detect_names
+        self.counts: Counter = Counter()
+        self.seen = SeenSet()
+        self._cache: dict[str, tuple[str, tuple]] = {}
+        self._pseudo: dict[str, str] = {}
+        self._decision: dict[str, str | None] = {}
+        names = []
+        for n in known_names or ():
+            n = re.sub(r"[^\w가-힣 ]", "", str(n)).strip()
+            if n:
+                names.append(n)
+        self.known = sorted(set(names), key=len, reverse=True)
+        self._reserved = set()  # fake names must never equal a real known name
+        for n in self.known:
+            sur, giv = _split_surname(n.replace(" ", ""))
+            self._reserved.update({n, giv})
+        forms = set()
+        for n in self.known:
+            compact = n.replace(" ", "")
+            forms.update({n, compact})
+            if re.fullmatch(r"[가-힣]{3,4}", compact):
+                forms.add(_split_surname(compact)[1])  # given name alone: 민지, 민지야, 민지한테...
+        forms = sorted((f for f in forms if len(f) >= 2), key=len, reverse=True)
+        # Left boundary: not inside a Hangul word, except after 우리/울/내 (우리민지).
+        known_pat = (r"(?:(?<![가-힣A-Za-z])|(?<=우리)|(?<=울)|(?<=내))(?P<kn>"
+                     + "|".join(map(re.escape, forms)) + r")(?![A-Za-z])") if forms else None
+        self._known_re = re.compile(known_pat) if forms else None
+        # one pass for both, so a pseudonym just written is never looked at again
+        self._names_re = re.compile("|".join(
+            p for p in (known_pat, CAND_RE.pattern if detect_names else None) if p)) if (forms or detect_names) else None
+        self._known_forms = set(forms)
+
+    # ------------------------------------------------------------------ pseudonyms
+    def _h(self, s: str) -> int:
+        return int.from_bytes(hmac.new(self.key, s.encode(), hashlib.sha256).digest()[:8], "big")
+
+    def _fake_given(self, given: str) -> str:
+        pool = FAKE_GIVEN[_has_batchim(given[-1])]
+        i = self._h("given:" + given)
+        for k in range(len(pool)):
+            cand = pool[(i + k) % len(pool)]
+            if cand != given and cand not in self._reserved:
+                return cand
+        return pool[0]
+
+    def pseudonym(self, name: str) -> str:
+        """The fake name for a real one (full name -> fake full name, given -> fake given)."""
+        if name in self._pseudo:
+            return self._pseudo[name]
+        compact = name.replace(" ", "")
+        if re.fullmatch(r"[가-힣]+", compact):
+            sur, giv = _split_surname(compact) if len(compact) >= 3 else ("", compact)
+            fake = self._fake_given(giv)
+            if sur:
+                fsur = FAKE_SURNAMES[self._h("sur:" + sur) % len(FAKE_SURNAMES)]
+                fake = fsur + fake
+        else:
+            fake = FAKE_LATIN[self._h("latin:" + name) % len(FAKE_LATIN)]
+        self._pseudo[name] = fake
+        self.seen.pseudonyms.add(fake)
+        if sur_giv := (_split_surname(fake)[1] if len(fake) >= 3 else None):
+            self.seen.pseudonyms.add(sur_giv)
+        return fake
+
+    # ------------------------------------------------------------------ names in text
+    def _name_decision(self, word: str) -> str | None:
+        """The prefix of `word` that is a person's name (given or full), or None; cached per word."""
+        if word not in self._decision:
+            self._decision[word] = next(
+                (c for c, s, cue, tail in _readings(word) if _is_name(c, s, cue, bool(tail))), None)
+        return self._decision[word]
+
+    def _sub_names(self, text: str, hits: list) -> str:
+        def known(m):
+            raw = m.group("kn")
+            hits.append((NAME, raw))
+            return self.pseudonym(raw)
+
+        def repl(m):
+            if self._known_re is not None and m.group("kn"):
+                return known(m)
+            word = m.group(0)
+            name = self._name_decision(word)
+            if name is None:  # maybe a known name inside (우리민지)
+                return self._known_re.sub(known, word) if self._known_re is not None else word
+            hits.append((NAME, name))
+            return self.pseudonym(name) + word[len(name):]
+        return self._names_re.sub(repl, text) if self._names_re is not None else text
+
+    # ------------------------------------------------------------------ numbers and IDs
+    @staticmethod
+    def _sub_numbers(text: str, hits: list) -> str:
+        def repl(m):
+            typ = _GROUP_TYPE[m.lastgroup]
+            raw = m.group(m.lastgroup)
+            if typ == "아이디" and m.group("handle"):
+                # keep the cue word (카톡 아이디 ...) and mask only the handle
+                hits.append((typ, m.group("handle")))
+                s, e = m.span("handle")
+                return text[m.start():s] + TOKENS[typ] + text[e:m.end()]
+            if typ == "계좌":
+                digits = re.search(r"\d[\d\- ]*\d", raw)
+                hits.append((typ, digits.group(0).strip()))
+                return raw[:digits.start()] + TOKENS[typ]
+            if typ == "생년월일":
+                cue = re.match(r"(?:생년월일|생일|출생|태어난\s?날|DOB|dob)[\s:은는이가]*", raw)
+                if cue:
+                    hits.append((typ, raw[cue.end():]))
+                    return raw[:cue.end()] + TOKENS[typ]
+                hits.append((typ, raw[:-1].strip()))
+                return TOKENS[typ] + "생"
+            hits.append((typ, raw.strip()))
+            lead = raw[:len(raw) - len(raw.lstrip())]
+            return lead + TOKENS[typ]
+        return NUM_RE.sub(repl, text)
+
+    # ------------------------------------------------------------------ public API
+    def _mask_unique(self, text: str) -> tuple[str, tuple]:
+        hits: list = []
+        out = text
+        if NUM_HINT.search(out):
+            out = self._sub_numbers(out, hits)
+        out = self._sub_names(out, hits)
+        return out, tuple(hits)
+
+    def mask(self, text: str) -> str:
+        return self.mask_many([text])[0]
+
+    def mask_many(self, texts) -> list[str]:
+        """Mask a batch (list or pd.Series of str; None/NaN become ""); same as [mask(t) for t in texts]."""
+        texts = ["" if t is None or t != t else str(t) for t in texts]
+        mult = Counter(texts)
+        new = [t for t in mult if t not in self._cache]
+        if new:
+            need = _needs_work(new, self._hint_re())
+            for t, flag in zip(new, need):
+                self._cache[t] = self._mask_unique(t) if flag else (t, ())
+        for t, n in mult.items():
+            for typ, raw in self._cache[t][1]:
+                self.counts[typ] += n
+                self.seen.add(raw)
+        return [self._cache[t][0] for t in texts]
+
+    def _hint_re(self):
+        if not hasattr(self, "_hint"):
+            parts = [NUM_HINT.pattern]
+            if self._names_re is not None:
+                parts.append(self._names_re.pattern)
+            self._hint = re.compile("|".join(f"(?:{p})" for p in parts))
+        return self._hint
+
+
+def _needs_work(texts: list[str], hint: re.Pattern, block: int = 20_000) -> list[bool]:
+    """Which texts contain any hint, found with one regex pass per block of joined texts."""
+    flags = [False] * len(texts)
+    for b in range(0, len(texts), block):
+        chunk = texts[b:b + block]
+        starts, pos = [], 0
+        for t in chunk:
+            starts.append(pos)
+            pos += len(t) + 1
+        joined = "\x00".join(chunk)
+        i_last = -1
+        for m in hint.finditer(joined):
+            i = bisect.bisect_right(starts, m.start()) - 1
+            if i != i_last:
+                flags[b + i] = True
+                i_last = i
+    return flags
+
+
+# -------------------------------------------------------------------------------------------------
+# Leak scan: seen values + an independent, simpler regex pass.
+_SCAN = [
+    ("전화번호", re.compile(r"(?<![0-9])(?:\+?82[\s\-.]?)?0?1[016789][\s\-.]?\d{3,4}[\s\-.]?\d{4}(?![0-9])"
+                          r"|(?<![0-9])0(?:2|[3-6][1-5]|70)[\s\-.)]?\d{3,4}[\s\-.]?\d{4}(?![0-9])"
+                          r"|공\s?일\s?공(?:\s?[공영일이삼사오육칠팔구]){8}")),
+    ("주민번호", re.compile(r"(?<![0-9])\d{6}\s?-?\s?[1-8]\d{6}(?![0-9])")),
+    ("카드번호", re.compile(r"(?<![0-9])\d{4}[- ]?\d{4}[- ]?\d{4}[- ]?\d{4}(?![0-9])")),
+    ("계좌", re.compile(r"(?<![0-9])\d{2,6}-\d{2,6}-\d{2,7}(?![0-9])|(?<![0-9])\d{10,}(?![0-9])")),
+    ("이메일", re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+\.[A-Za-z.]{2,}")),
+    ("IP", re.compile(r"(?<![0-9.])\d{1,3}(?:\.\d{1,3}){3}(?![0-9])")),
+    ("주소", re.compile(r"\d{1,4}\s?동\s?\d{1,4}\s?호")),
+    ("여권번호", re.compile(r"(?<![A-Za-z0-9])[MSROD]\d{8}(?![0-9])")),
+]
+
+
+_SCAN_WORD = re.compile(r"(?<![가-힣])[가-힣]{2,7}(?![가-힣])")
+
+
+def leak_scan(texts, seen: Iterable[str] = ()) -> list[Leak]:
+    """Every place where a seen raw value or a personal-data pattern still occurs in `texts`.
+
+    Names are checked where the masker would have recognised them (word start, followed by a
+    particle/cue or nothing); a name that is also an ordinary word (수영) only with a strong cue.
+    """
+    texts = ["" if t is None or t != t else str(t) for t in texts]
+    fakes = getattr(seen, "pseudonyms", set())
+    names, others = set(), set()
+    for v in seen:
+        v = str(v).strip()
+        if len(v) < 2 or v in fakes:
+            continue
+        (names if re.fullmatch(r"[가-힣]{2,4}", v) else others).add(v)
+    first_idx: dict[str, int] = {}
+    for i, t in enumerate(texts):
+        if t:
+            first_idx.setdefault(t, i)
+    uniq = list(first_idx)
+    leaks: list[Leak] = []
+    for t in uniq:
+        i = first_idx[t]
+        if names:
+            for m in _SCAN_WORD.finditer(t):
+                w = m.group(0)
+                for L in (4, 3, 2):
+                    name, rest = w[:L], w[L:]
+                    if name in names and (rest in _CUES and not _is_common(name)
+                                          or any(_strong(name, rest[:k]) for k in range(1, min(len(rest), 5) + 1))):
+                        leaks.append(Leak(name, NAME, i))
+                        break
+        for typ, rx in _SCAN:
+            for m in rx.finditer(t):
+                leaks.append(Leak(m.group(0), typ, i))
+    if others and uniq:
+        # one joined string + str.find per value: fast even for a few thousand values
+        starts, pos = [], 0
+        for t in uniq:
+            starts.append(pos)
+            pos += len(t) + 1
+        joined = "\x00".join(uniq)
+        for v in sorted(others):
+            at = joined.find(v)
+            while at >= 0:
+                t = uniq[bisect.bisect_right(starts, at) - 1]
+                leaks.append(Leak(v, "seen", first_idx[t]))
+                at = joined.find(v, at + len(v))
+    return leaks
+
+
+def assert_no_leaks(texts, seen: Iterable[str] = ()) -> None:
+    """Raise LeakError listing the first leaks (values shown only by type and position)."""
+    leaks = leak_scan(texts, seen)
+    if leaks:
+        where = ", ".join(f"{lk.type} in text #{lk.where}" for lk in leaks[:10])
+        raise LeakError(f"{len(leaks)} personal values survived masking: {where}")

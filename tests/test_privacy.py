@@ -1,0 +1,148 @@
+"""lib.privacy: every type and written form, pseudonym consistency, particles, leak scan, batch path."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from lib.privacy import TOKENS, Anonymizer, Leak, LeakError, assert_no_leaks, leak_scan
+
+CASES = Path(__file__).parent / "data" / "privacy_cases.jsonl"
+
+
+@pytest.fixture(scope="module")
+def anon():
+    return Anonymizer(known_names=["김민지", "박준호"], key="test-key")
+
+
+def masked_away(anon, text, *values):
+    out = anon.mask(text)
+    for v in values:
+        assert v not in out, f"{v!r} survived in {out!r}"
+    return out
+
+
+@pytest.mark.parametrize("text,value,token", [
+    ("내 번호 010-1234-5678로 전화해", "010-1234-5678", "전화번호"),
+    ("01012345678 이거야", "01012345678", "전화번호"),
+    ("010.2345.6789 저장해", "010.2345.6789", "전화번호"),
+    ("010 3456 7890 으로 연락줘", "010 3456 7890", "전화번호"),
+    ("+82 10-4567-8901 해외에서", "+82 10-4567-8901", "전화번호"),
+    ("+821056789012", "+821056789012", "전화번호"),
+    ("집 전화 02-312-4567", "02-312-4567", "전화번호"),
+    ("사무실 031)765-4321", "031)765-4321", "전화번호"),
+    ("공일공 일이삼사 오육칠팔 로 전화", "공일공 일이삼사 오육칠팔", "전화번호"),
+    ("영일영-구팔칠육-오사삼이", "영일영-구팔칠육-오사삼이", "전화번호"),
+    ("주민번호 950312-1234567", "950312-1234567", "주민번호"),
+    ("9503122345678 이거", "9503122345678", "주민번호"),
+    ("외국인등록번호 880101-5123456", "880101-5123456", "외국인번호"),
+    ("카드 1234-5678-9012-3456 로 결제", "1234-5678-9012-3456", "카드번호"),
+    ("카드번호 1234 5678 9012 3456", "1234 5678 9012 3456", "카드번호"),
+    ("국민은행 123456-01-234567 로 보내", "123456-01-234567", "계좌"),
+    ("카뱅 3333012345678 입금해줘", "3333012345678", "계좌"),
+    ("신한 110-234-567890 김민지", "110-234-567890", "계좌"),
+    ("여권번호 M12345678 맞아?", "M12345678", "여권번호"),
+    ("면허번호 11-19-123456-01", "11-19-123456-01", "운전면허"),
+    ("차 번호 12가 3456 이야", "12가 3456", "차량번호"),
+    ("서울 123허4567 렌트카", "123허4567", "차량번호"),
+    ("메일 minji.kim@naver.com 으로", "minji.kim@naver.com", "이메일"),
+    ("카톡 아이디 minji_99 추가해", "minji_99", "아이디"),
+    ("인스타 @junho.park 팔로우해", "@junho.park", "아이디"),
+    ("서버 192.168.0.12 접속", "192.168.0.12", "IP"),
+    ("https://instagram.com/minji.kim 봐봐", "instagram.com/minji.kim", "URL"),
+    ("생년월일 1995.03.12 입니다", "1995.03.12", "생년월일"),
+    ("95년 3월 12일생이에요", "95년 3월 12일", "생년월일"),
+])
+def test_each_type(anon, text, value, token):
+    out = masked_away(anon, text, value)
+    assert TOKENS[token] in out
+
+
+@pytest.mark.parametrize("text,values", [
+    ("우리 집 서울시 마포구 월드컵로12길 34 107동 1203호야", ["월드컵로12길 34", "107동 1203호"]),
+    ("망원동 123-45번지로 와", ["123-45"]),
+    ("래미안아파트 302동 1501호", ["302동 1501호"]),
+    ("부산 해운대구 센텀중앙로 79", ["센텀중앙로 79"]),
+])
+def test_addresses(anon, text, values):
+    out = masked_away(anon, text, *values)
+    assert "<주소>" in out
+
+
+@pytest.mark.parametrize("text", [
+    "이거 15,000원이야", "3시 30분에 보자", "2023년 3월에 갔었지", "2023-03-12 일정", "강남역 2번 출구",
+    "마포구 살아", "3명 예약했어", "하늘이 너무 예쁘다", "이사 가야돼", "사랑해", "가을이 왔네",
+    "고양이가 귀여워", "선생님이 그러셨어", "수영 하러 가자", "정말로 그래?", "오늘은 좀 피곤해",
+])
+def test_innocent_text_stays(anon, text):
+    assert anon.mask(text) == text
+
+
+def test_known_name_forms_and_particles(anon):
+    fake_given = anon.pseudonym("준호")
+    fake_full = anon.pseudonym("박준호")
+    assert fake_full.endswith(fake_given) and fake_full != "박준호" and fake_given != "준호"
+    assert anon.mask("준호야 뭐해") == f"{fake_given}야 뭐해"          # no batchim: 야 stays 야
+    assert anon.mask("박준호 왔어") == f"{fake_full} 왔어"
+    for particle in ["은", "는", "이", "가", "을", "를", "한테", "랑", "이랑", "께", "도", "의"]:
+        out = anon.mask(f"민지{particle} 그랬어")
+        assert "민지" not in out and out.startswith(anon.pseudonym("민지"))
+
+
+def test_unknown_names_keep_particles_grammatical(anon):
+    out = anon.mask("지훈이가 그러는데 민준아 들었어?")
+    assert "지훈" not in out and "민준" not in out
+    fake_jihun, fake_minjun = anon.pseudonym("지훈"), anon.pseudonym("민준")
+    assert f"{fake_jihun}이가" in out and f"{fake_minjun}아" in out
+    # batchim preserved so 이가/아 stay correct
+    from lib.privacy import _has_batchim
+    assert _has_batchim(fake_jihun[-1]) and _has_batchim(fake_minjun[-1])
+    assert not _has_batchim(anon.pseudonym("준호")[-1])
+
+
+def test_pseudonyms_consistent_across_calls_and_instances():
+    a = Anonymizer(["김민지"], key="k1")
+    b = Anonymizer(["김민지"], key="k1")
+    c = Anonymizer(["김민지"], key="k2")
+    t = "민지야 서현이한테 물어봐"
+    assert a.mask(t) == a.mask(t) == b.mask(t)
+    assert a.mask(t) != c.mask(t)
+
+
+def test_mask_many_equals_mask(anon):
+    batch = ["준호야 010-1234-5678", "ㅋㅋㅋ", "", "지훈이가 minji@naver.com 보냄", "ㅋㅋㅋ", "민지한테 물어봐",
+             "15,000원", "래미안아파트 302동 1501호", "하늘이 예쁘다"]
+    fresh = Anonymizer(known_names=["김민지", "박준호"], key="test-key")
+    assert fresh.mask_many(batch) == [anon.mask(t) for t in batch]
+    assert fresh.counts["전화번호"] == 1 and fresh.counts["이메일"] == 1
+    assert {"010-1234-5678", "minji@naver.com", "준호", "지훈"} <= fresh.seen
+
+
+def test_mask_many_accepts_series_and_missing():
+    pd = pytest.importorskip("pandas")
+    a = Anonymizer(key="x")
+    out = a.mask_many(pd.Series(["010-1111-2222", None, "안녕"]))
+    assert out == ["<전화번호>", "", "안녕"]
+
+
+def test_leak_scan_finds_planted_and_passes_clean(anon):
+    raw = ["준호야 010-1234-5678로 전화해", "minji@naver.com 메일 확인", "지훈이가 왔어"]
+    masked = anon.mask_many(raw)
+    assert leak_scan(masked, anon.seen) == []
+    assert_no_leaks(masked, anon.seen)
+    planted = masked + ["준호야 안녕", "제 번호는 010 9876 5432", "주민 900101-1234567", "mail: a.b@c.com"]
+    leaks = leak_scan(planted, anon.seen)
+    kinds = {(lk.type, lk.where) for lk in leaks}
+    assert ("이름", 3) in kinds and ("전화번호", 4) in kinds and ("주민번호", 5) in kinds and ("이메일", 6) in kinds
+    assert all(isinstance(lk, Leak) for lk in leaks)
+    with pytest.raises(LeakError):
+        assert_no_leaks(planted, anon.seen)
+    assert issubclass(LeakError, ValueError)
+
+
+def test_leak_scan_ignores_pseudonyms_that_equal_real_names():
+    a = Anonymizer(key="k")
+    fake = a.pseudonym("지훈")
+    out = a.mask_many(["지훈이가 왔어", f"{fake}이가 왔어"])  # a real person called like the fake one
+    assert leak_scan(out, a.seen) == [] or all(lk.value != fake for lk in leak_scan(out, a.seen))
