@@ -6,6 +6,7 @@ injects the parameters and writes the executed copy to outputs/notebooks/.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -28,6 +29,8 @@ def run_notebook(source: Path, parameters: dict, out_dir: Path = config.NOTEBOOK
     import papermill
 
     out_dir.mkdir(parents=True, exist_ok=True)
+    # the kernel runs in notebooks/ and inherits this environment: make `import lib` work there
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(config.ROOT), os.environ.get("PYTHONPATH")) if p)
     staged = out_dir / f".{source.stem}.input.ipynb"
     nbformat.write(jupytext.read(source), staged)
     out = out_dir / f"{source.stem}.ipynb"
