@@ -10,6 +10,7 @@ import argparse
 import hashlib
 import json
 import math
+import re
 import sys
 import time as _time
 from collections.abc import Iterable, Sequence
@@ -17,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from lib.fileio import atomic_path
 
@@ -85,20 +88,16 @@ def derive_key(df: pd.DataFrame) -> str:
 
 
 def known_names_for(df: pd.DataFrame, me: str, her: str, extra: Iterable[str] = ()) -> list[str]:
-    """Speakers, names in the export title (`최서연 님과 카카오톡 대화`), and the user's list."""
+    """Speakers, names in the export title (a 1:1 export is titled with her name), the user's list.
+    A title that is not just names (a group room like `우리 가족 방`) adds nothing: masking `가족`
+    everywhere would wreck the text."""
     import regex
     names = [str(s) for s in df["speaker"].dropna().unique()] + [me, her]
-    title = str(df.attrs.get("title") or "")
-    names += [w for w in regex.findall(r"\p{Hangul}{2,4}", title)
-              if w not in {"카카오톡", "대화", "대화방", "님과", "그룹채팅", "저장한", "날짜"}]
+    words = [w for w in regex.split(r"[,\s]+", str(df.attrs.get("title") or "")) if w]
+    if words and all(regex.fullmatch(r"\p{Hangul}{2,4}", w) for w in words):
+        names += words
     names += [str(n) for n in extra]
-    seen, out = set(), []
-    for n in names:
-        n = n.strip()
-        if n and n not in seen:
-            seen.add(n)
-            out.append(n)
-    return out
+    return list(dict.fromkeys(n.strip() for n in names if n and n.strip()))
 
 
 # ---------------------------------------------------------------- structure (vectorised)
@@ -124,36 +123,56 @@ def structure(df: pd.DataFrame, me: str, her: str, *, turn_gap_minutes: float = 
     return msgs.assign(role=role, session=np.cumsum(new_session) - 1, turn=np.cumsum(new_turn) - 1)
 
 
-def mask_contents(msgs: pd.DataFrame, anonymizer) -> pd.Series:
+def mask_contents(msgs: pd.DataFrame, anonymizer) -> np.ndarray:
     """What each record contributes to the text: masked text (URLs tagged) or a placeholder tag."""
     is_text = msgs["kind"].eq("text").to_numpy()
     content = msgs["kind"].map(TAGS).fillna(TAGS["other"]).to_numpy(dtype=object, copy=True)
-    texts = msgs["text"].to_numpy()[is_text].tolist()
+    other = msgs["kind"].eq("other").to_numpy()
+    if other.any():  # KakaoTalk's "송금 24,000원" / "지도: ..." shares keep their kind, not their details
+        head = msgs["text"].fillna("").to_numpy()[other].astype(str)
+        content[other] = np.where(np.char.startswith(head, "송금"), "(송금)",
+                                  np.where(np.char.startswith(head, "지도"), "(지도)", TAGS["other"]))
+    texts = msgs["text"].fillna("").to_numpy()[is_text].tolist()
     if texts:
-        masked = pd.Series(anonymizer.mask_many(texts), dtype=object)
-        content[is_text] = masked.str.replace(URL_RE, URL_TAG, regex=True).str.strip().to_numpy()
-    return pd.Series(content, index=msgs.index, dtype=object)
+        masked = pd.Series(anonymizer.mask_many(texts), dtype="str")
+        has_url = masked.str.contains(r"(?i)https?://|www\.", regex=True)
+        if has_url.any():
+            masked[has_url] = masked[has_url].str.replace(URL_RE, URL_TAG, regex=True)
+        content[is_text] = masked.str.strip().to_numpy(dtype=object)
+    return content
 
 
-def turns_table(msgs: pd.DataFrame, content: pd.Series) -> pd.DataFrame:
-    """One row per turn: session, role, start time, `context` (all bubbles, tags included) and
-    `target` (text bubbles only, NaN for a placeholder-only turn)."""
-    is_text = msgs["kind"].eq("text")
+def join_runs(values, run_ids: np.ndarray, n_runs: int, sep: str = "\n") -> pa.Array:
+    """Join consecutive `values` that share a (sorted) run id, in C++: one string per run, "" if none."""
+    counts = np.bincount(run_ids, minlength=n_runs) if len(run_ids) else np.zeros(n_runs, dtype=np.int64)
+    offsets = pa.array(np.r_[0, np.cumsum(counts)].astype(np.int64), pa.int64())
+    lists = pa.LargeListArray.from_arrays(offsets, pa.array(values, pa.large_string()))
+    return pc.binary_join(lists, pa.scalar(sep, pa.large_string())).cast(pa.string())
+
+
+def turns_table(msgs: pd.DataFrame, content: np.ndarray) -> pd.DataFrame:
+    """One row per turn: session, role, start time, `context` (all bubbles, tags included),
+    `target` (text bubbles only, NaN for a placeholder-only turn) and `block` (alternation unit)."""
+    turn = msgs["turn"].to_numpy()
+    n = int(turn[-1]) + 1 if len(turn) else 0
+    starts = np.flatnonzero(np.r_[True, turn[1:] != turn[:-1]]) if len(turn) else np.zeros(0, dtype=np.int64)
+    is_text = msgs["kind"].eq("text").to_numpy()
+    nonempty = content != ""
     # Three photos in a row read as one (사진), not three.
-    repeat_tag = ~is_text & content.eq(content.shift()) & msgs["turn"].eq(msgs["turn"].shift())
-    keep = ~repeat_tag & content.ne("")
-    g = msgs.groupby("turn", sort=True)
-    t = pd.DataFrame({"session": g["session"].first(), "role": g["role"].first(), "time": g["time"].first()})
-    t["context"] = content[keep].groupby(msgs.loc[keep, "turn"]).agg("\n".join).reindex(t.index).fillna("")
-    text_rows = is_text & content.ne("")
-    t["target"] = content[text_rows].groupby(msgs.loc[text_rows, "turn"]).agg("\n".join).reindex(t.index)
-    # Role changes within a session make the alternating context messages ("blocks").
+    repeat = np.r_[False, (content[1:] == content[:-1]) & (turn[1:] == turn[:-1])] if len(turn) else nonempty
+    keep = nonempty & ~(repeat & ~is_text)
+    text_rows = nonempty & is_text
+    t = pd.DataFrame({
+        "session": msgs["session"].to_numpy()[starts], "role": msgs["role"].to_numpy()[starts],
+        "time": msgs["time"].to_numpy()[starts],
+        "context": pd.Series(join_runs(content[keep], turn[keep], n).to_pandas(), dtype="str"),
+        "target": pd.Series(join_runs(content[text_rows], turn[text_rows], n).to_pandas(), dtype="str"),
+    })
+    t["target"] = t["target"].where(np.bincount(turn[text_rows], minlength=n) > 0)
     new_block = t["session"].ne(t["session"].shift()) | t["role"].ne(t["role"].shift())
     t["block"] = new_block.cumsum() - 1
     return t
 
-
-# ---------------------------------------------------------------- pairs and filters
 
 def cut_head(text: str, limit: int) -> str:
     """Keep whole bubbles from the start while they fit; a single over-long bubble is cut."""
@@ -179,15 +198,17 @@ def cut_tail(text: str, limit: int) -> str:
 
 def near_key(targets: pd.Series) -> pd.Series:
     """`ㅋㅋㅋㅋ!!` and `ㅋㅋㅋ` are the same reply: drop spaces/punctuation, squeeze repeats."""
-    key = targets.str.lower().str.replace(r"[\W_]+", "", regex=True).str.replace(r"(.)\1{2,}", r"\1\1", regex=True)
-    return key.where(key.str.len() > 0, targets.str.strip())  # emoji-only replies stay distinct
+    uniq = pd.Series(targets.unique(), dtype="str")
+    key = uniq.str.lower().str.replace(r"[\W_]+", "", regex=True).str.replace(r"(.)\1{2,}", r"\1\1", regex=True)
+    key = key.where(key.str.len() > 0, uniq.str.strip())  # emoji-only replies stay distinct
+    return targets.map(pd.Series(key.to_numpy(), index=uniq.to_numpy()))
 
 
 def cap_duplicates(keys: pd.Series, cap: int, seed: int) -> np.ndarray:
     """Keep at most `cap` rows per key, chosen at random (seeded) so kept ones spread over time."""
     perm = np.random.default_rng(seed).permutation(len(keys))
-    shuffled = keys.iloc[perm].reset_index(drop=True)
-    rank = shuffled.groupby(shuffled, sort=False).cumcount().to_numpy()
+    codes = pd.factorize(keys.to_numpy())[0][perm]
+    rank = pd.Series(codes).groupby(codes, sort=False).cumcount().to_numpy()
     keep = np.empty(len(keys), dtype=bool)
     keep[perm] = rank < cap
     return keep
@@ -195,8 +216,13 @@ def cap_duplicates(keys: pd.Series, cap: int, seed: int) -> np.ndarray:
 
 def make_pairs(turns: pd.DataFrame, *, context_turns: int = 6, max_duplicate_targets: int = 20,
                max_target_chars: int = 400, max_context_chars: int = 1200, system_prompt: str | None = None,
-               seed: int = 0) -> tuple[pd.DataFrame, list[dict], dict]:
-    """Every turn of mine that answers hers -> (pairs table, funnel steps, cut counts)."""
+               seed: int = 0) -> tuple[pa.Table, list[dict], dict]:
+    """Every turn of mine that answers hers -> (pairs table in the dataset schema, funnel, cut counts).
+
+    The context is the alternating messages ("blocks": consecutive turns of one speaker merged)
+    before my turn, within its session, at most `context_turns` before her last message and
+    `max_context_chars` in all, starting with hers. Built with index arithmetic, not a loop per pair.
+    """
     funnel: list[dict] = []
 
     def step(name: str, unit: str, before: int, after: int):
@@ -211,14 +237,11 @@ def make_pairs(turns: pd.DataFrame, *, context_turns: int = 6, max_duplicate_tar
     target = turns["target"].iloc[idx]
     ok = target.notna() & target.str.replace(URL_TAG, "", regex=False).str.strip().ne("")
     step("placeholder-only replies (photo, emoticon, deleted, link...)", "replies", len(idx), int(ok.sum()))
-    idx, target = idx[ok.to_numpy()], target[ok]
+    idx, target = idx[ok.to_numpy()], target[ok].reset_index(drop=True)
 
-    long = target.str.len() > max_target_chars
-    n_cut = int(long.sum())
-    if n_cut:
-        target = target.copy()
+    long = (target.str.len() > max_target_chars).to_numpy()
+    if long.any():
         target[long] = [cut_head(s, max_target_chars) for s in target[long]]
-    target = target.reset_index(drop=True)
 
     keep = cap_duplicates(target.str.strip(), max_duplicate_targets, seed)
     step(f"exact duplicate replies beyond {max_duplicate_targets}", "replies", len(idx), int(keep.sum()))
@@ -228,52 +251,63 @@ def make_pairs(turns: pd.DataFrame, *, context_turns: int = 6, max_duplicate_tar
          "replies", len(idx), int(keep.sum()))
     idx, target = idx[keep], target[keep].reset_index(drop=True)
 
-    # Context: the alternating blocks before my turn, within the session, starting with hers.
-    blocks = turns.groupby("block", sort=True).agg(role=("role", "first"), session=("session", "first"),
-                                                   text=("context", "\n".join))
-    b_role, b_text = blocks["role"].to_numpy(), blocks["text"].to_numpy()
-    b_first = blocks.index.to_numpy() - blocks.groupby("session").cumcount().to_numpy()
-    long_ctx = {i for i, s in enumerate(b_text) if len(s) > max_context_chars}  # rare: cut lazily
-    her_block = turns["block"].to_numpy()[idx - 1]
-    system = [{"role": "system", "content": system_prompt}] if system_prompt else []
-    n_ctx_cut, rows = 0, []
-    for b, tgt in zip(her_block.tolist(), target.tolist()):
-        lo = max(int(b_first[b]), b - context_turns)
-        msgs, size = [], 0
-        for j in range(b, lo - 1, -1):  # newest first, stop when the character budget is spent
-            text = b_text[j]
-            if j in long_ctx:
-                text = cut_tail(text, max_context_chars)
-                n_ctx_cut += 1
-            if msgs and size + len(text) > max_context_chars:
-                break
-            msgs.append({"role": b_role[j], "content": text})
-            size += len(text)
-        if msgs[-1]["role"] == "assistant":  # chat templates expect her to speak first
-            msgs.pop()
-        rows.append(system + msgs[::-1] + [{"role": "assistant", "content": tgt}])
-    pairs = pd.DataFrame({
-        "messages": rows,
-        "session": turns["session"].to_numpy()[idx].astype(np.int64),
-        "time": turns["time"].iloc[idx].dt.strftime("%Y-%m-%dT%H:%M:%S").to_numpy(),
-    })
-    return pairs, funnel, {"targets": n_cut, "context_messages": n_ctx_cut}
+    block = turns["block"].to_numpy()
+    n_blocks = int(block[-1]) + 1 if len(block) else 0
+    b_text = join_runs(turns["context"].to_numpy(dtype=object), block, n_blocks).to_pandas().to_numpy(dtype=object)
+    b_start = np.flatnonzero(np.r_[True, block[1:] != block[:-1]])
+    b_role, b_session = role[b_start], session[b_start]
+    b_first = np.arange(n_blocks) - pd.Series(b_session).groupby(b_session).cumcount().to_numpy()
+    b_len = np.fromiter((len(s) for s in b_text), dtype=np.int64, count=n_blocks)
+    long_ctx = np.flatnonzero(b_len > max_context_chars)
+    for i in long_ctx:  # rare: one message over the whole budget keeps its end
+        b_text[i] = cut_tail(b_text[i], max_context_chars)
+        b_len[i] = len(b_text[i])
+
+    b = block[idx - 1]  # her block just before my turn
+    prefix = np.r_[0, np.cumsum(b_len + 1)]
+    fits = np.searchsorted(prefix, prefix[b + 1] - max_context_chars - 1, side="left")
+    lo = np.minimum(np.maximum.reduce([b_first[b], b - context_turns, fits]), b)
+    lo += b_role[lo] == "assistant"  # chat templates expect her to speak first
+    n_ctx = b - lo + 1
+
+    n_pairs, sys_n = len(idx), 1 if system_prompt else 0
+    n_msg = sys_n + n_ctx + 1
+    offsets = np.r_[0, np.cumsum(n_msg)]
+    pair_of = np.repeat(np.arange(n_pairs), n_msg)
+    pos = np.arange(offsets[-1]) - offsets[:-1][pair_of]
+    # Index into one pool: [block texts..., targets..., system prompt]
+    pool_idx = lo[pair_of] + pos - sys_n
+    is_target = pos == n_msg[pair_of] - 1
+    pool_idx[is_target] = n_blocks + pair_of[is_target]
+    if sys_n:
+        pool_idx[pos == 0] = n_blocks + n_pairs
+    content_pool = pa.array(np.r_[b_text, target.to_numpy(dtype=object), [system_prompt or ""]], pa.string())
+    role_pool = pa.array(np.r_[b_role, ["assistant"] * n_pairs, ["system"]].astype(object), pa.string())
+    take = pa.array(pool_idx)
+    messages = pa.ListArray.from_arrays(
+        pa.array(offsets.astype(np.int32)),
+        pa.StructArray.from_arrays([role_pool.take(take), content_pool.take(take)], names=["role", "content"]))
+    times = turns["time"].iloc[idx].dt.strftime("%Y-%m-%dT%H:%M:%S").to_numpy(dtype=object)
+    table = pa.table({"messages": messages, "session": pa.array(session[idx].astype(np.int64)),
+                      "time": pa.array(times, pa.string())})
+    cut = {"replies": int(long.sum()), "context_messages": int(len(long_ctx))}
+    return table.cast(_features().arrow_schema), funnel, cut
 
 
-def split_sessions(sessions: pd.Series, *, val_fraction: float = 0.1, split: str = "time",
+def split_sessions(sessions: np.ndarray, *, val_fraction: float = 0.1, split: str = "time",
                    seed: int = 0) -> np.ndarray:
     """Boolean mask of validation rows: whole sessions, the latest ones (time) or a seeded draw."""
     if split not in ("time", "random"):
         raise DatasetError(f"split must be 'time' or 'random', got {split!r}")
     if not 0 <= val_fraction < 1:
         raise DatasetError(f"val_fraction must be in [0, 1), got {val_fraction!r}")
-    uniq = np.unique(sessions.to_numpy())  # session numbers grow with time
+    uniq = np.unique(sessions)  # session numbers grow with time
     n_val = 0 if val_fraction == 0 or len(uniq) < 2 else min(len(uniq) - 1, math.ceil(val_fraction * len(uniq)))
     if split == "time":
         val = uniq[len(uniq) - n_val:] if n_val else uniq[:0]
     else:
         val = np.random.default_rng(seed).choice(uniq, size=n_val, replace=False)
-    return sessions.isin(val).to_numpy()
+    return np.isin(sessions, val)
 
 
 # ---------------------------------------------------------------- card, files, leak scan
@@ -286,18 +320,35 @@ def _percentiles(values: Sequence[float]) -> dict:
             "max": int(np.max(values)), "mean": round(float(np.mean(values)), 1)}
 
 
-def lengths(pairs: pd.DataFrame, tokenizer=None) -> dict:
+def _flat(pairs: pa.Table):
+    """Per message: pair index, role, content, and whether it is the final (target) message."""
+    msgs = pairs.column("messages").combine_chunks()
+    flat = msgs.flatten()
+    offsets = msgs.offsets.to_numpy()
+    parent = np.repeat(np.arange(len(msgs)), np.diff(offsets))
+    is_target = np.zeros(len(flat), dtype=bool)
+    is_target[offsets[1:][np.diff(offsets) > 0] - 1] = True
+    return parent, flat.field("role"), flat.field("content"), is_target
+
+
+def lengths(pairs: pa.Table, tokenizer=None) -> dict:
     """Length percentiles of replies and contexts in characters (and tokens with a tokenizer)."""
-    targets = [m[-1]["content"] for m in pairs["messages"]]
-    contexts = ["\n".join(x["content"] for x in m[:-1] if x["role"] != "system") for m in pairs["messages"]]
-    out = {"reply_chars": _percentiles([len(s) for s in targets]),
-           "context_chars": _percentiles([len(s) for s in contexts]),
-           "context_messages": _percentiles([sum(x["role"] != "system" for x in m[:-1]) for m in pairs["messages"]])}
-    if tokenizer is not None and targets:
+    if pairs.num_rows == 0:
+        return {}
+    parent, role, content, is_target = _flat(pairs)
+    size = pc.utf8_length(content).to_numpy()
+    in_ctx = ~is_target & (role.to_numpy(zero_copy_only=False) != "system")
+    n_ctx = np.bincount(parent[in_ctx], minlength=pairs.num_rows)
+    ctx_chars = np.bincount(parent[in_ctx], weights=size[in_ctx], minlength=pairs.num_rows) + np.maximum(n_ctx - 1, 0)
+    out = {"reply_chars": _percentiles(size[is_target]), "context_chars": _percentiles(ctx_chars.astype(int)),
+           "context_messages": _percentiles(n_ctx)}
+    if tokenizer is not None:
+        targets = content.filter(pa.array(is_target)).to_pylist()
+        contexts = join_runs(content.filter(pa.array(in_ctx)), parent[in_ctx], pairs.num_rows).to_pylist()
         enc = tokenizer(targets, add_special_tokens=False)["input_ids"]
         ctx = tokenizer(contexts, add_special_tokens=False)["input_ids"]
         out["reply_tokens"] = _percentiles([len(x) for x in enc])
-        out["sample_tokens"] = _percentiles([len(a) + len(b) for a, b in zip(enc, ctx)])
+        out["sample_tokens"] = _percentiles([len(x) + len(y) for x, y in zip(enc, ctx)])
     return out
 
 
@@ -317,7 +368,7 @@ def card_markdown(card: dict) -> str:
         lines.append(f"| {k.replace('_', ' ')} | {v:,} |")
     lines += ["", "## Filters", "", "| filter | unit | removed | left |", "|---|---|---:|---:|"]
     lines += [f"| {f['filter']} | {f['unit']} | {f['removed']:,} | {f['left']:,} |" for f in card["funnel"]]
-    lines += ["", f"Cut to the length budget: {card['cut']['targets']:,} replies"
+    lines += ["", f"Cut to the length budget: {card['cut']['replies']:,} replies"
               f" (> {card['params']['max_target_chars']} chars, whole bubbles kept from the start),"
               f" {card['cut']['context_messages']:,} context messages (end kept).", "",
               "## Masking", "", "| type | replaced |", "|---|---:|"]
@@ -336,26 +387,25 @@ def _jsonl(rows: Iterable[dict]) -> str:
     return "".join(json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n" for r in rows)
 
 
-def write_outputs(folder: Path, train: pd.DataFrame, val: pd.DataFrame, card: dict) -> None:
+def write_outputs(folder: Path, parts: dict[str, pa.Table], card: dict) -> None:
+    """Everything `build` promises, into `folder` (a temp dir: the caller renames it after the scan)."""
     import datasets
-    import pyarrow as pa
+    from datasets.table import InMemoryTable
 
     folder.mkdir(parents=True, exist_ok=True)
     features = _features()
-    parts = {"train": train, "validation": val}
-    for name, part in parts.items():
-        records = part.to_dict("records")
+    for name, table in parts.items():
+        records = table.to_pylist()
         (folder / f"{name}.jsonl").write_text(_jsonl(records), encoding="utf-8")
         (folder / f"instruct_{name}.jsonl").write_text(_jsonl(
             {"instruction": INSTRUCTION, "input": render_context(r["messages"][:-1]),
              "output": r["messages"][-1]["content"]} for r in records), encoding="utf-8")
-    tables = {name: pa.Table.from_pydict({c: part[c].tolist() for c in ("messages", "session", "time")},
-                                         schema=features.arrow_schema) for name, part in parts.items()}
     bars = datasets.is_progress_bar_enabled()
     datasets.disable_progress_bars()
     try:
-        datasets.DatasetDict({n: datasets.Dataset(t, info=datasets.DatasetInfo(features=features), split=n)
-                              for n, t in tables.items()}).save_to_disk(str(folder / "dataset"))
+        datasets.DatasetDict({
+            name: datasets.Dataset(InMemoryTable(table), info=datasets.DatasetInfo(features=features), split=name)
+            for name, table in parts.items()}).save_to_disk(str(folder / "dataset"))
     finally:
         if bars:
             datasets.enable_progress_bars()
@@ -363,17 +413,23 @@ def write_outputs(folder: Path, train: pd.DataFrame, val: pd.DataFrame, card: di
     (folder / "card.md").write_text(card_markdown(card), encoding="utf-8")
 
 
-def scan_outputs(folder: Path, seen: Iterable[str]) -> None:
-    """Fail closed: every value the anonymizer replaced, plus lib.privacy's own regex pass, over every
-    text file written (the arrow files hold the same strings as the JSONL)."""
+def scan_outputs(folder: Path, pairs: pa.Table, seen) -> None:
+    """Fail closed: lib.privacy.leak_scan (every raw value the anonymizer replaced, plus its own
+    independent regex pass) over every distinct message text and the card. The JSONL, the instruct
+    files and the arrow files are made of exactly these strings."""
     from lib.privacy import LeakError, leak_scan
 
-    texts = [p.read_text(encoding="utf-8") for p in sorted(folder.iterdir()) if p.is_file()]
-    leaks = leak_scan(texts, set(seen))
+    contents = pc.unique(_flat(pairs)[2]).to_pylist()
+    # The card holds no chat text, only numbers, names of filters and the user's system prompt; its
+    # ISO dates would read as account numbers to the regex pass.
+    cards = [(folder / n).read_text(encoding="utf-8") for n in ("card.json", "card.md")]
+    texts = contents + [re.sub(r"(?<!\d)\d{4}-\d{2}-\d{2}(?!\d)", "DATE", c) for c in cards]
+    leaks = leak_scan(texts, seen)
     if leaks:
-        shown = "; ".join(str(x) for x in leaks[:5])
-        raise LeakError(f"leak scan found {len(leaks)} personal value(s) in the built dataset; nothing was"
-                        f" written. First: {shown}")
+        kinds = ", ".join(f"{k} x{n}" for k, n in pd.Series([lk.type for lk in leaks]).value_counts().items())
+        raise LeakError(f"leak scan found {len(leaks)} personal value(s) in the built dataset ({kinds});"
+                        " nothing was written. Add the missing names with --known-name, or report the"
+                        " pattern the anonymizer missed.")
 
 
 # ---------------------------------------------------------------- build, load, preview
@@ -430,13 +486,15 @@ def build(chats, me: str, out_dir, *, her: str | None = None, known_names: Itera
         max_target_chars=max_target_chars, max_context_chars=max_context_chars,
         system_prompt=system_prompt, seed=seed)
     funnel += pair_funnel
-    if pairs.empty:
+    if pairs.num_rows == 0:
         raise DatasetError(f"no pairs: none of my ({me}) {int((turns['role'] == 'assistant').sum())} turns answers"
                            f" a message of hers ({her}) with text; check --me/--her and the gaps")
     done("pairs")
 
-    is_val = split_sessions(pairs["session"], val_fraction=val_fraction, split=split, seed=seed)
-    train, val = pairs[~is_val].reset_index(drop=True), pairs[is_val].reset_index(drop=True)
+    sessions = pairs.column("session").to_numpy()
+    is_val = split_sessions(sessions, val_fraction=val_fraction, split=split, seed=seed)
+    train, val = pairs.filter(pa.array(~is_val)), pairs.filter(pa.array(is_val))
+    val_times = val.column("time").to_pylist()
     done("split")
 
     card = {
@@ -446,11 +504,12 @@ def build(chats, me: str, out_dir, *, her: str | None = None, known_names: Itera
                    "records": int(len(df)), "parse_warnings": len(df.attrs.get("warnings", []) or [])},
         "date_range": {"first": df["time"].min().strftime("%Y-%m-%d"), "last": df["time"].max().strftime("%Y-%m-%d")},
         "counts": {"records": int(len(df)), "messages_me_her": int(len(msgs)), "turns": int(len(turns)),
-                   "sessions": int(turns["session"].nunique()), "pairs": int(len(pairs)),
-                   "train": int(len(train)), "validation": int(len(val)),
-                   "train_sessions": int(train["session"].nunique()), "validation_sessions": int(val["session"].nunique())},
+                   "sessions": int(turns["session"].nunique()), "pairs": pairs.num_rows,
+                   "train": train.num_rows, "validation": val.num_rows,
+                   "train_sessions": int(len(np.unique(sessions[~is_val]))),
+                   "validation_sessions": int(len(np.unique(sessions[is_val])))},
         "split": {"method": split, "val_fraction": val_fraction,
-                  "validation_from": val["time"].min() if len(val) and split == "time" else None},
+                  "validation_from": min(val_times) if val_times and split == "time" else None},
         "funnel": funnel,
         "cut": cut,
         "masking": {k: int(v) for k, v in sorted(anon.counts.items())},
@@ -463,9 +522,10 @@ def build(chats, me: str, out_dir, *, her: str | None = None, known_names: Itera
         "roles": {"assistant": "me", "user": "her"},
     }
     with atomic_path(out_dir) as tmp:
-        write_outputs(tmp, train, val, card)
+        write_outputs(tmp, {"train": train, "validation": val}, card)
         done("write")
-        scan_outputs(tmp, set(anon.seen) | set(names))
+        anon.seen.update(names)  # a speaker's name must not appear even where the text never used it
+        scan_outputs(tmp, pairs, anon.seen)
         done("leak scan")
     bar.close()
     return card
