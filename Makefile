@@ -16,10 +16,11 @@ PIPELINE_ARGS := --profile $(PROFILE) $(if $(CHAT),--chat $(CHAT)) $(if $(ME),--
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-10s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .   # makes `import lib` work from notebooks/ and app/
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "malbeot (.venv)" >/dev/null
 	@touch $@
 
