@@ -174,6 +174,13 @@ def _blocked_names(df: pd.DataFrame, known_names) -> list[str]:
     return sorted((n for n in out if len(n) >= 2), key=len, reverse=True)
 
 
+def _kiwi():
+    # one Kiwi per process (~1.5 s and ~300 MB to load): lib.privacy already holds one for name checks
+    from lib import privacy
+
+    return privacy._kiwi()
+
+
 def top_words(df: pd.DataFrame, n: int = 20, me: str | None = None, known_names=(),
               max_messages: int = 20_000, seed: int = 0) -> pd.DataFrame:
     """Tidy (speaker, rank, word, pos, count): the most used common nouns, verbs and adjectives.
@@ -182,8 +189,6 @@ def top_words(df: pd.DataFrame, n: int = 20, me: str | None = None, known_names=
     of Hangul survive (no NNP, numbers, IDs), minus STOP_WORDS and anything containing a speaker's or a
     known name. At most `max_messages` seeded-random messages per speaker are read (Kiwi does ~3k/s).
     """
-    from kiwipiepy import Kiwi
-
     from lib.privacy import Anonymizer
 
     msgs = messages(df)
@@ -191,14 +196,14 @@ def top_words(df: pd.DataFrame, n: int = 20, me: str | None = None, known_names=
     blocked = _blocked_names(df, known_names)
     block_rx = re.compile("|".join(map(re.escape, blocked))) if blocked else None
     anon = Anonymizer(known_names=blocked)
-    kiwi = Kiwi()
+    kiwi = _kiwi()
     rows = []
     for who in order(df, me):
         t = text.loc[text["speaker"] == who, "text"]
         if len(t) > max_messages:
             t = t.sample(max_messages, random_state=seed)
         counts: dict[tuple[str, str], int] = {}
-        for tokens in kiwi.tokenize(anon.mask_many(t.tolist())):
+        for tokens in map(kiwi.tokenize, anon.mask_many(t.tolist())):  # single-threaded Kiwi: no batch API
             for tok in tokens:
                 if tok.tag not in WORD_TAGS:
                     continue

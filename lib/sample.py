@@ -145,6 +145,7 @@ ME_OPEN = {  # he starts some sessions: his opener -> her polite answers
               ("오늘 고생했어", ["오빠도 고생했어요, 푹 쉬어요"])],
 }
 
+AFTERTHOUGHTS = ["진짜로", "ㅋㅋㅋㅋ", "아 그리고", "암튼", "ㅇㅇ", "인정", "그치", "ㄹㅇ"]
 EMOJI = ["😂", "👍", "❤️", "🥺", "😋", "😴", "🔥", "🙏", "🤣", "😍"]
 
 
@@ -172,13 +173,15 @@ def _his(rng: random.Random, template: str) -> list[str]:
     """His reply bubbles: the template's bubbles plus his habits (ㅋㅋ bursts, an emoji, no period)."""
     bubbles = [_fill(rng, b) for b in template.split("|")]
     r = rng.random()
-    if r < 0.35:
+    if r < 0.3:
         bubbles[-1] += " " + "ㅋ" * rng.randint(2, 5)
-    elif r < 0.5:
+    elif r < 0.55:
         bubbles.insert(0, "ㅋ" * rng.randint(3, 7))
+    if rng.random() < 0.15:  # a second thought in its own bubble
+        bubbles.append(rng.choice(AFTERTHOUGHTS))
     if rng.random() < 0.3:
         bubbles[-1] += " " + rng.choice(EMOJI)
-    elif rng.random() < 0.08:
+    elif rng.random() < 0.1:
         bubbles.append(rng.choice(EMOJI))
     return bubbles[:4]
 
@@ -530,9 +533,12 @@ def generate(seed: int = 0) -> pd.DataFrame:
             last = _session(w, t, slot, todays)
         for ex in todays:  # specials the sessions did not use: a short session of their own
             last = ex(w, max(last + timedelta(minutes=30), day + timedelta(hours=21)))
-    df = pd.DataFrame(w.rows, columns=["time", "speaker", "text", "kind"])
-    df["time"] = pd.to_datetime(df["time"]).astype("datetime64[ns]")
-    df["speaker"] = df["speaker"].astype(object)
+    time, speaker, text, kind = zip(*w.rows)
+    df = pd.DataFrame({
+        "time": pd.to_datetime(list(time)).astype("datetime64[ns]"),
+        "speaker": pd.Series(speaker, dtype=object),  # None (not NaN) for system rows, as read_chat gives
+        "text": pd.Series(text, dtype=object), "kind": pd.Series(kind, dtype=object),
+    })
     df.attrs.update(title=TITLE, saved_at=SAVED_AT, format="sample", warnings=[], source="lib.sample")
     return df
 
