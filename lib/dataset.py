@@ -28,7 +28,7 @@ TAGS = {
     "photo": "(사진)", "video": "(동영상)", "emoticon": "(이모티콘)", "file": "(파일)",
     "audio": "(음성메시지)", "call": "(통화)", "deleted": "(삭제된 메시지)", "other": "(공유)",
 }
-URL_TAG = "(링크)"
+URL_TAG = "<URL>"  # the anonymizer's token: one tag whichever pass caught the link
 URL_RE = r"(?i)\b(?:https?://|www\.)[^\s<>\"']+"
 INSTRUCTION = "여자친구가 이렇게 말했어:"
 LABELS = {"user": "여자친구", "assistant": "나"}
@@ -394,6 +394,9 @@ def write_outputs(folder: Path, parts: dict[str, pa.Table], card: dict) -> None:
 
     folder.mkdir(parents=True, exist_ok=True)
     features = _features()
+    # one chunk per column, even when empty (datasets cannot save a table with zero chunks)
+    parts = {name: pa.Table.from_arrays([pa.concat_arrays(c.chunks) if c.num_chunks else pa.array([], c.type)
+                                         for c in t.columns], schema=t.schema) for name, t in parts.items()}
     for name, table in parts.items():
         records = table.to_pylist()
         (folder / f"{name}.jsonl").write_text(_jsonl(records), encoding="utf-8")
@@ -405,7 +408,9 @@ def write_outputs(folder: Path, parts: dict[str, pa.Table], card: dict) -> None:
     try:
         datasets.DatasetDict({
             name: datasets.Dataset(InMemoryTable(table), info=datasets.DatasetInfo(features=features), split=name)
-            for name, table in parts.items()}).save_to_disk(str(folder / "dataset"))
+            for name, table in parts.items()}).save_to_disk(
+                str(folder / "dataset"),  # >= 1 shard: datasets writes none for an empty split, then can't load it
+                num_shards={name: max(1, math.ceil(t.nbytes / 500e6)) for name, t in parts.items()})
     finally:
         if bars:
             datasets.enable_progress_bars()

@@ -1,0 +1,260 @@
+"""lib.dataset: turns/sessions, context windows, cleaning, dup caps, split, determinism, no leaks, errors."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+import pandas as pd
+import pytest
+
+from lib import config, dataset
+from lib.dataset import DatasetError
+
+ME, HER = "이도윤", "최서연"
+T0 = datetime(2025, 3, 3, 9, 0)
+
+
+def chat(rows, title=HER) -> pd.DataFrame:
+    """rows: (minutes after T0, speaker, text[, kind]) -> a read_chat-shaped frame."""
+    recs = [{"time": T0 + timedelta(minutes=m), "speaker": s, "text": t, "kind": k[0] if k else "text"}
+            for m, s, t, *k in rows]
+    df = pd.DataFrame(recs, columns=["time", "speaker", "text", "kind"])
+    df.attrs.update(title=title, saved_at=None, format="test", warnings=[], source="test")
+    return df
+
+
+def pairs_of(out) -> list[dict]:
+    return [json.loads(line) for name in ("train", "validation")
+            for line in (out / f"{name}.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def quick(df, tmp_path, **kw):
+    kw.setdefault("val_fraction", 0)
+    card = dataset.build(df, ME, tmp_path / "out", progress=False, **kw)
+    return card, pairs_of(tmp_path / "out")
+
+
+@pytest.fixture(scope="module")
+def sample_chat():
+    from lib import kakao
+    path = config.SAMPLE / "pc_ko.txt"
+    if not path.is_file():
+        pytest.skip("data/sample/pc_ko.txt not written yet (python -m lib.sample)")
+    return kakao.read_chat(path)
+
+
+@pytest.fixture(scope="module")
+def sample_build(sample_chat, tmp_path_factory):
+    out = tmp_path_factory.mktemp("sample") / "sample"
+    card = dataset.build(sample_chat, ME, out, progress=False)
+    return out, card
+
+
+# ---------------------------------------------------------------- structure
+
+def test_bubbles_make_turns_and_silence_makes_sessions(tmp_path):
+    df = chat([
+        (0, HER, "오빠 뭐해요?"), (1, HER, "저 퇴근했어요"), (2, HER, "배고파요"),      # one turn of three bubbles
+        (3, ME, "ㅋㅋ"), (3, ME, "나도 퇴근"),                                   # my reply, two bubbles
+        (30, ME, "밥 먹자"),                                                  # 27 min later: a new turn of mine
+        (31, HER, "좋아요"), (32, ME, "ㄱㄱ"),
+        (60 * 10, HER, "잘 잤어요?"), (60 * 10 + 1, ME, "응 굿모닝"),             # 10 h later: a new session
+    ])
+    msgs = dataset.structure(df, ME, HER, turn_gap_minutes=5, session_gap_hours=6)
+    turns = dataset.turns_table(msgs, msgs["text"].to_numpy(dtype=object))
+    assert turns["role"].tolist() == ["user", "assistant", "assistant", "user", "assistant", "user", "assistant"]
+    assert turns["context"].iloc[0] == "오빠 뭐해요?\n저 퇴근했어요\n배고파요"
+    assert turns["session"].tolist() == [0, 0, 0, 0, 0, 1, 1]
+    # consecutive turns of one speaker merge into one alternating context message
+    assert turns["block"].tolist() == [0, 1, 1, 2, 3, 4, 5]
+
+    card, pairs = quick(df, tmp_path)
+    assert [p["messages"][-1]["content"] for p in pairs] == ["ㅋㅋ\n나도 퇴근", "ㄱㄱ", "응 굿모닝"]
+    assert pairs[1]["messages"] == [
+        {"role": "user", "content": "오빠 뭐해요?\n저 퇴근했어요\n배고파요"},
+        {"role": "assistant", "content": "ㅋㅋ\n나도 퇴근\n밥 먹자"},
+        {"role": "user", "content": "좋아요"},
+        {"role": "assistant", "content": "ㄱㄱ"}]
+    assert pairs[2]["messages"][0] == {"role": "user", "content": "잘 잤어요?"}  # nothing from the day before
+    assert [p["session"] for p in pairs] == [0, 0, 1]
+    assert pairs[0]["time"] == "2025-03-03T09:03:00"
+    assert card["counts"]["sessions"] == 2 and card["counts"]["pairs"] == 3
+    funnel = {f["filter"].split(" (")[0]: f["removed"] for f in card["funnel"]}
+    assert funnel["my turns that do not answer hers"] == 1  # "밥 먹자" follows my own turn
+
+
+def test_context_window_and_system_prompt(tmp_path):
+    rows = []
+    for i in range(8):  # strictly alternating, one session
+        rows += [(2 * i, HER, f"그녀 {i}"), (2 * i + 1, ME, f"나 {i}")]
+    card, pairs = quick(chat(rows), tmp_path, context_turns=2, system_prompt="너는 도윤처럼 말해.")
+    last = pairs[-1]["messages"]
+    assert last[0] == {"role": "system", "content": "너는 도윤처럼 말해."}
+    # her last turn + 2 turns before it; must start with her, so the window opens at 그녀 6
+    assert [m["content"] for m in last[1:]] == ["그녀 6", "나 6", "그녀 7", "나 7"]
+    for p in pairs:
+        roles = [m["role"] for m in p["messages"][1:]]
+        assert roles[0] == "user" and roles[-1] == "assistant"
+        assert all(a != b for a, b in zip(roles, roles[1:]))  # alternating
+    assert max(len(p["messages"]) - 2 for p in pairs) <= 3
+    # a character budget trims the oldest messages first, never her last one
+    _, pairs = quick(chat(rows), tmp_path, context_turns=6, max_context_chars=14)
+    assert [m["content"] for m in pairs[-1]["messages"]] == ["그녀 6", "나 6", "그녀 7", "나 7"]
+
+
+def test_placeholders_urls_and_long_turns(tmp_path):
+    long_reply = "\n".join(["가" * 30] * 5)
+    df = chat([
+        (0, HER, "사진", "photo"), (0, HER, "사진", "photo"), (0, HER, "사진", "photo"), (0, HER, "이거 봐요"),
+        (1, ME, "이모티콘", "emoticon"),                                   # placeholder-only reply: no target
+        (2, HER, "여기 어때요 https://example.com/place?id=77"),
+        (3, ME, "오 좋다 www.example.com/menu 여기도"),
+        (4, HER, "송금 24,000원", "other"), (5, ME, "ㅋㅋ 고마워"),
+        (6, HER, "길게 말해봐요"), (7, ME, long_reply),
+    ])
+    card, pairs = quick(df, tmp_path, max_target_chars=70)
+    targets = [p["messages"][-1]["content"] for p in pairs]
+    assert "이모티콘" not in "".join(targets) and "(이모티콘)" not in targets
+    assert pairs[0]["messages"][0]["content"] == "(사진)\n이거 봐요"  # three photos -> one tag
+    assert pairs[0]["messages"][1]["content"] == "(이모티콘)"         # but kept as context
+    assert targets[0] == "오 좋다 <URL> 여기도"
+    assert "<URL>" in pairs[0]["messages"][2]["content"] and "example" not in json.dumps(pairs)
+    assert pairs[1]["messages"][-2]["content"] == "(송금)"
+    assert targets[-1] == "가" * 30 + "\n" + "가" * 30  # cut at a bubble boundary within 70 chars
+    assert card["cut"]["replies"] == 1
+    removed = {f["filter"].split(" (")[0]: f["removed"] for f in card["funnel"]}
+    assert removed["placeholder-only replies"] == 1
+
+
+def test_duplicate_replies_are_capped(tmp_path):
+    rows = []
+    for i in range(60):
+        rows += [(10 * i, HER, f"질문 {i}"), (10 * i + 1, ME, "ㅋㅋㅋ" if i % 2 else "ㅋ" * (3 + i % 7) + "!!")]
+    rows += [(1000, HER, "진짜요?"), (1001, ME, "응 진짜")]
+    card, pairs = quick(chat(rows), tmp_path, max_duplicate_targets=5)
+    targets = [p["messages"][-1]["content"] for p in pairs]
+    assert targets.count("ㅋㅋㅋ") <= 5
+    assert sum(t.startswith("ㅋ") for t in targets) == 5  # near-duplicates share one cap
+    assert "응 진짜" in targets
+    removed = {f["filter"].split(" beyond")[0]: f["removed"] for f in card["funnel"]}
+    assert removed["exact duplicate replies"] == 30 - 5
+    assert removed["near-duplicate replies"] > 0
+
+
+# ---------------------------------------------------------------- split, determinism, privacy on the sample
+
+def test_time_split_keeps_sessions_whole_and_validation_latest(sample_build):
+    out, card = sample_build
+    ds = dataset.load(out)
+    train, val = set(ds["train"]["session"]), set(ds["validation"]["session"])
+    assert train and val and not train & val
+    assert min(val) > max(train)
+    assert min(ds["validation"]["time"]) > max(ds["train"]["time"])
+    assert len(val) == -(-len(train | val) // 10)  # ceil(10%) of the sessions that have pairs
+    assert card["counts"]["train"] == len(ds["train"]) and card["counts"]["validation"] == len(ds["validation"])
+    assert ds["train"][0]["messages"][-1]["role"] == "assistant"
+
+
+def test_random_split_is_seeded_and_session_disjoint(sample_chat, tmp_path):
+    sessions = pd.Series(range(100)).repeat(3).to_numpy()
+    a = dataset.split_sessions(sessions, val_fraction=0.1, split="random", seed=1)
+    b = dataset.split_sessions(sessions, val_fraction=0.1, split="random", seed=1)
+    c = dataset.split_sessions(sessions, val_fraction=0.1, split="random", seed=2)
+    assert (a == b).all() and (a != c).any()
+    assert len(set(sessions[a])) == 10 and not set(sessions[a]) & set(sessions[~a])
+    t = dataset.split_sessions(sessions, val_fraction=0.1, split="time")
+    assert set(sessions[t]) == set(range(90, 100))
+    with pytest.raises(DatasetError, match="split must be"):
+        dataset.split_sessions(sessions, split="shuffle")
+
+
+def _tree(root):
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_same_input_same_bytes_and_key_changes_pseudonyms(sample_chat, sample_build, tmp_path):
+    out, _ = sample_build
+    dataset.build(sample_chat, ME, tmp_path / "again", progress=False)
+    first, again = _tree(out), _tree(tmp_path / "again")
+    assert sorted(first) == sorted(again)
+    assert {"train.jsonl", "validation.jsonl", "instruct_train.jsonl", "instruct_validation.jsonl",
+            "card.json", "card.md", "dataset/dataset_dict.json"} <= set(first)
+    for name in first:
+        if name != "card.json" and name != "card.md":
+            assert first[name] == again[name], name
+    # the card names its folder; everything else in it is identical
+    assert json.loads(first["card.json"]) | {"name": "x"} == json.loads(again["card.json"]) | {"name": "x"}
+    dataset.build(sample_chat, ME, tmp_path / "keyed", key="another secret", progress=False)
+    assert (tmp_path / "keyed" / "train.jsonl").read_bytes() != first["train.jsonl"]
+
+
+def test_no_planted_value_in_any_output_file(sample_build):
+    out, card = sample_build
+    planted = json.loads((config.SAMPLE / "planted.json").read_text(encoding="utf-8"))
+    values = [v for vs in planted.values() for v in (vs if isinstance(vs, list) else [vs])]
+    assert len(values) >= 15 and ME in values
+    blobs = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert any(p.suffix == ".arrow" for p in blobs)
+    leaked = [(v, p.name) for v in values for p, b in blobs.items() if str(v).encode() in b]
+    assert not leaked, f"{len(leaked)} planted values leaked into {sorted({p for _, p in leaked})}"
+    assert card["masking"].get("이름", 0) > 0 and card["masking"].get("전화번호", 0) > 0
+    text = (blobs[out / "train.jsonl"] + blobs[out / "validation.jsonl"]).decode()
+    assert all(token in text for token in ("<전화번호>", "<주소>", "<계좌>"))
+
+
+def test_leak_fails_closed_and_writes_nothing(sample_chat, tmp_path, monkeypatch):
+    from lib import privacy
+    monkeypatch.setattr(privacy.Anonymizer, "mask_many", lambda self, texts: list(texts))  # masks nothing
+    out = tmp_path / "leaky"
+    with pytest.raises(privacy.LeakError, match="nothing was written"):
+        dataset.build(sample_chat, ME, out, progress=False)
+    assert not out.exists() and list(tmp_path.iterdir()) == []  # not even a temp folder left behind
+
+
+def test_instruct_files_and_card(sample_build):
+    out, card = sample_build
+    rows = [json.loads(x) for x in (out / "instruct_train.jsonl").read_text(encoding="utf-8").splitlines()]
+    msgs = [json.loads(x) for x in (out / "train.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == len(msgs) == card["counts"]["train"]
+    assert rows[0]["instruction"] == "여자친구가 이렇게 말했어:"
+    assert rows[0]["output"] == msgs[0]["messages"][-1]["content"]
+    assert rows[0]["input"].startswith("여자친구: ")
+    assert card["date_range"]["first"] <= card["date_range"]["last"]
+    for key in ("reply_chars", "context_chars", "context_messages"):
+        assert set(card["lengths"][key]) >= {"p5", "p50", "p95", "max"}
+    assert sum(f["removed"] for f in card["funnel"]) > 0
+    assert "## Filters" in (out / "card.md").read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------- bad input and the CLI
+
+def test_bad_inputs_say_what_is_wrong(tmp_path):
+    empty = chat([])
+    with pytest.raises(DatasetError, match="no messages"):
+        dataset.build(empty, ME, tmp_path / "o", progress=False)
+    with pytest.raises(DatasetError, match="only one speaker"):
+        dataset.build(chat([(0, ME, "여보세요"), (1, ME, "아무도 없네")]), ME, tmp_path / "o", progress=False)
+    two = chat([(0, HER, "안녕하세요"), (1, ME, "안녕")])
+    with pytest.raises(DatasetError, match=rf"(?=.*'도윤' is not a speaker)(?=.*{ME} \(1\))(?=.*{HER} \(1\))"):
+        dataset.build(two, "도윤", tmp_path / "o", progress=False)
+    with pytest.raises(DatasetError, match="no pairs"):
+        dataset.build(chat([(0, ME, "안녕"), (1, ME, "자?"), (600, HER, "이제 봤어요")]), ME, tmp_path / "o",
+                      progress=False)
+    with pytest.raises(DatasetError, match="no chat export"):
+        dataset.build([], ME, tmp_path / "o", progress=False)
+    assert not (tmp_path / "o").exists()
+
+
+def test_cli_builds_and_prints_the_card(tmp_path, capsys):
+    from lib import kakao
+    df = chat([(0, HER, "오늘 뭐 먹어요?"), (1, ME, "마라탕 ㄱㄱ"), (2, HER, "좋아요"), (3, ME, "ㅋㅋ 콜")])
+    path = tmp_path / "chat.txt"
+    path.write_text(kakao.render_chat(df, "pc_ko", title=HER, saved_at=T0 + timedelta(days=1)), encoding="utf-8")
+    out = tmp_path / "built"
+    assert dataset.main(["build", str(path), "--me", ME, "--out", str(out), "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "# Dataset card: built" in printed and "| pairs | 2 |" in printed
+    assert len(dataset.load(out)["train"]) == 2
+    assert dataset.main(["build", str(path), "--me", "누구", "--out", str(tmp_path / "x"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "not a speaker" in err and HER in err
