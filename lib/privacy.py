@@ -26,7 +26,7 @@ DEFAULT_KEY = "malbeot"  # deterministic default; pass your own secret key so ps
 # D = a digit written as a numeral, full-width digit or Hangul numeral (공일공-일이삼사-...).
 _HD = "공영빵일이삼사오육륙칠팔구"
 D = rf"[0-9０-９{_HD}]"
-SEP = r"[ \t\-.·)(]{0,2}"  # what people put between digit groups
+SEP = r"[ \t\-.·)(/]{0,3}"  # what people put between digit groups
 NB = r"(?<![0-9A-Za-z])"  # number must not continue a longer alphanumeric run
 NA = r"(?![0-9])"
 BANKS = ("국민|KB|kb|신한|우리|하나|농협|NH|nh|기업|IBK|ibk|카카오뱅크|카카오|카뱅|토스뱅크|토스|케이뱅크|케뱅|SC제일|"
@@ -39,13 +39,16 @@ _NUM_PARTS = [
     ("URL", rf"(?:https?://|www\.)[^\s<>\"'\x00]+|(?<![\w@.])[A-Za-z0-9][\w\-]*(?:\.[\w\-]+)*\.{_URL_TLD}/[^\s<>\"'\x00]*"),
     ("이메일", r"[A-Za-z0-9][A-Za-z0-9._%+\-]*\s?(?:@|＠|골뱅이)\s?[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"),
     ("IP", rf"{NB}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){{3}}(?::\d{{2,5}})?{NA}"),
-    ("주민번호", rf"{NB}\d{{2}}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\s?[-–]?\s?[1-4](?:\d{{6}}|\*{{6}}|\d\*{{5}}){NA}"),
+    ("주민번호", rf"(?:(?<=앞자리)|(?<=앞자리 )|(?<=앞자리: )|(?<=앞자리는 ))\d{{6}}{NA}"
+                 rf"|(?:(?<=뒷자리)|(?<=뒷자리 )|(?<=뒷번호 )|(?<=뒷자리: )|(?<=뒷자리는 ))[1-4]\d{{6}}{NA}|{NB}\d{{2}}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\s?[-–]?\s?[1-4](?:\d{{6}}|\*{{6}}|\d\*{{5}}){NA}"),
     ("외국인번호", rf"{NB}\d{{2}}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\s?[-–]?\s?[5-8](?:\d{{6}}|\*{{6}}|\d\*{{5}}){NA}"),
     ("운전면허", rf"(?:(?:{_REGION})\s?|{NB}\d{{2}}[-\s])\d{{2}}[-\s]?\d{{6}}[-\s]?\d{{2}}{NA}"),
     ("카드번호", rf"{NB}\d{{4}}(?P<cs>[- ]?)\d{{4}}(?P=cs)\d{{4}}(?P=cs)\d{{4}}{NA}|{NB}3[47]\d{{2}}[- ]?\d{{6}}[- ]?\d{{5}}{NA}"),
-    ("전화번호", rf"(?:\+\s?82[\s\-.)]*\(?0?\)?\s?|{NB}82[\-\s.]|{NB}(?:0|[공영빵]))"
-                 rf"(?:1[016789]|[일][공영빵일육칠팔구]|2|이|[3-6][1-5]|[삼사오육][일이삼사오]|70|칠공|50[2-8]?)"
-                 rf"{SEP}(?:{D}{SEP}){{2,3}}{D}{SEP}(?:{D}{SEP}){{3}}{D}(?![0-9{_HD}])"
+    # Arabic and Hangul numerals are not mixed inside one number (else "4321 이에요" eats the 이).
+    ("전화번호", rf"(?:\+\s?82[\s\-.)]*\(?0?\)?\s?|{NB}82[\-\s.]|{NB}0)(?:1[016789]|2|[3-6][1-5]|70|50[2-8]?)"
+                 rf"{SEP}(?:\d{SEP}){{2,3}}\d{SEP}(?:\d{SEP}){{3}}\d{NA}"
+                 rf"|[공영빵]{SEP}(?:일{SEP}[공영빵일육칠팔구]|이|[삼사오육]{SEP}[일이삼사오]|칠{SEP}공){SEP}"
+                 rf"(?:[{_HD}]{SEP}){{2,3}}[{_HD}]{SEP}(?:[{_HD}]{SEP}){{3}}[{_HD}](?![0-9{_HD}])"
                  rf"|{NB}(?:15|16|18)\d{{2}}-\d{{4}}{NA}"),
     ("여권번호", r"(?<![A-Za-z0-9])[MSRODmsrod]\d{8}(?![0-9])|(?<![A-Za-z0-9])[MSRODmsrod]\d{3}[A-Za-z]\d{4}(?![0-9])"),
     ("차량번호", rf"(?:(?:{_REGION})\s?)?{NB}\d{{2,3}}\s?[{_PLATE_H}]\s?\d{{4}}{NA}"),
@@ -61,19 +64,21 @@ _NUM_PARTS = [
               r"|(?<![\w.@])@[A-Za-z0-9_][A-Za-z0-9._]{1,29}(?![\w@])"),
 ]
 # Addresses: admin prefix (optional), then a road address or a lot number, then building/동/호.
-_ADMIN = r"(?:[가-힣]{1,6}(?:특별시|광역시|특별자치시|특별자치도|시|도|군|구|읍|면)\s?)"
-_ROAD = r"[가-힣][가-힣0-9]{0,10}(?:대로|로|길)\s?\d+(?:-\d+)?(?:\s?(?:번)?길)?(?:\s\d+(?:-\d+)?(?![\d\s]*[동호]))?(?:\s?번지)?"
-_LOT = r"[가-힣]{1,5}\d?(?:동|리|가)\s?\d{1,4}(?:-\d{1,4}(?:\s?번지)?|\s?번지)"
+_ADMIN = rf"(?:(?:[가-힣]{{1,6}}(?:특별시|광역시|특별자치시|특별자치도|시|도|군|구|읍|면)|{_REGION}|경기도|강원도|제주도)\s?)"
+_ROAD = r"[가-힣][가-힣0-9]{0,10}(?:대로|로|길)\s?\d+(?:-\d+)?(?:\s?(?:번)?길)?(?:\s\d+(?:-\d+)?(?![\d\s]*[동호층]))?(?:\s?번지)?"
+_LOT = r"(?<=[동리가] )\d{1,4}(?:-\d{1,4}(?:\s?번지)?|\s?번지)|(?<=[동리가])\d{1,4}(?:-\d{1,4}(?:\s?번지)?|\s?번지)"
 _BLDG = r"[가-힣A-Za-z0-9]{1,12}(?:아파트|빌라|오피스텔|맨션|타워|빌딩|하이츠|캐슬|자이|푸르지오|래미안|힐스테이트|아이파크)"
-_UNIT = r"\d{1,4}\s?동\s?\d{1,4}\s?호|\d{1,4}-\d{1,4}\s?호|\d{2,4}\s?호(?![가-힣])"
-_ADDR = (rf"{_ADMIN}*(?:{_ROAD}|{_LOT})(?:,?\s?{_BLDG})?(?:,?\s?(?:{_UNIT}))?"
-         rf"|(?:{_ADMIN}*{_BLDG}\s?)(?:{_UNIT})|(?:{_BLDG}\s?)?(?<![0-9])\d{{1,4}}\s?동\s?\d{{1,4}}\s?호")
+_UNIT = (r"\d{1,4}\s?동\s?\d{1,4}\s?호|\d{1,4}-\d{1,4}\s?호|\d{2,4}\s?호(?![가-힣])"
+         r"|(?:[가-힣A-Za-z]{1,10}\s?)?(?:지하\s?)?\d{1,3}\s?층(?:\s?\d{1,4}\s?호)?")
+_ADDR = (rf"(?:{_ROAD}|{_LOT})(?:,?\s?{_BLDG})?(?:,?\s?(?:{_UNIT}))?"
+         rf"|(?:{_BLDG}\s?)(?:{_UNIT})|(?:(?<=원룸 )|(?<=투룸 )|(?<=빌라 )|(?<=오피스텔 )|(?<=기숙사 )|(?<=집 ))\d{{2,4}}\s?호(?![가-힣])|(?:{_BLDG}\s?)?(?<![0-9])\d{{1,4}}\s?동\s?\d{{1,4}}\s?호")
 _NUM_PARTS.insert(3, ("주소", _ADDR))
 
 NUM_RE = re.compile("|".join(f"(?P<g{i}>{p})" for i, (_, p) in enumerate(_NUM_PARTS)))
 _GROUP_TYPE = {f"g{i}": t for i, (t, _) in enumerate(_NUM_PARTS)}
 # Cheap prefilter for the number/ID pass.
-NUM_HINT = re.compile(rf"[0-9０-９@＠]|골뱅이|www\.|://|\.{_URL_TLD}\b|[공영빵]\s?[일]\s?[공영빵일육칠팔구]")
+NUM_HINT = re.compile(rf"[0-9０-９@＠]|골뱅이|www\.|://|\.{_URL_TLD}\b|[공영빵]\s?[일]\s?[공영빵일육칠팔구]"
+                      r"|아이디|[Ii][Dd]|카톡|카카오톡|인스타|insta|트위터|틱톡|페북|페이스북|디코|디스코드|텔레|라인|깃허브|github|계정|닉네임")
 
 # ---------------------------------------------------------------------------------------------
 # Names.
@@ -89,12 +94,20 @@ NAME_SYL = set(
 _TITLE = "씨|님|쌤|선배|후배|언니|오빠|누나|형|선생님|교수님|팀장님|대리님|과장님|부장님|사장님|작가님|이모|삼촌|아저씨|아줌마"
 _TITLE_SET = set(_TITLE.split("|"))
 # Strong cues after a stem: the hypocoristic 이 + particle (batchim names), vocative, titles.
-_I_PART = "가|는|랑|한테|하고|도|를|의|네|에게|께|야|랑은|한테서|네집|만|까지|처럼|보다|라고|래|였|었|지"
+_I_PART = "형|누나|언니|오빠|가|는|랑|한테|하고|도|를|의|네|에게|께|야|랑은|한테서|네집|만|까지|처럼|보다|라고|래|였|었|지"
 _WEAK = "한테|에게|께|랑|이랑|하고|가|는|도|를|을|은|이|의|와|과|만|까지|한테서|네|꺼|거|부터|보고|더러"
 _STOP = set(BANKS.split("|")) | set("""자기 여보 애기 아가 공주 왕자 베이비 친구 엄마 아빠 언니 오빠 누나 동생 형님 아들 딸 남편 아내 와이프 여친 남친 우리 저희
 너희 걔네 얘네 쟤네 사람 선생 사장 부장 과장 대리 팀장 교수 의사 기사 작가 고객 손님 주인 가족 이모 삼촌 고모 할머니 할아버지 아저씨
 아줌마 강아지 고양이 하늘 사랑 가을 여름 봄날 겨울 이사 미래 희망 보람 소원 은혜 진주 나라 세상 하루 우주 별님 해님 달님 인간 천사
 바보 멍청 귀염 이쁜이 예쁜이 자식 새끼 녀석 놈 사랑이 여러분 모두 다들 니들 자네 당신 본인 상대 회사 학교 병원 경찰""".split())
+# City/district/neighbourhood names kiwi tags NNP like people; they are not personal data.
+_PLACES = set("""서울 부산 대구 인천 광주 대전 울산 세종 제주 수원 성남 분당 판교 일산 고양 용인 안양 부천 의정부 김포 파주 춘천
+강릉 속초 여수 전주 경주 포항 창원 천안 청주 목포 순천 성수 홍대 강남 신촌 이태원 합정 망원 연남 을지로 종로 명동 잠실 건대
+압구정 여의도 용산 성북 노원 목동 신림 사당 왕십리 혜화 삼성 역삼 선릉 교대 서초 방배 동대문 남산 북촌 익선 한남 청담 문래
+영등포 구로 상암 마곡 송도 해운대 서면 광안리 남포 동성로 수성 봉천 신사 논현 양재 도곡 대치 개포 상수 연희 서촌 성신 안암
+회기 이문 석계 공덕 마포 서대문 은평 강서 강동 송파 관악 동작 금천 양천 중랑 도봉 강북 광진 성동 하남 구리 남양주 동탄 광교
+미국 일본 중국 한국 대만 태국 베트남 유럽 영국 프랑스 독일 호주 캐나다 뉴욕 도쿄 오사카 후쿠오카 파리 런던 하와이 괌 발리""".split())
+_PLACES |= set(_REGION.split("|"))
 _PLACE_END = tuple("역 구 동 시 군 읍 면 리 로 길 산 강 천 대 점 관 원 사 교 항 도".split())
 
 
@@ -103,15 +116,17 @@ def _has_batchim(syl: str) -> bool:
     return 0 <= code < 11172 and code % 28 != 0
 
 
-FAKE_GIVEN = {  # fake given names, split by whether the last syllable has a final consonant
-    True: ("민준 서준 도현 건우 현우 지환 승현 준영 시원 태윤 은성 하준 유준 정민 성민 동현 재현 상훈 민성 준혁 태민 예준 "
-           "시윤 은찬 우진 태훈 윤성 승민 지성 한결 도윤 주안 선우 서진 민혁 재원 은호 연준 지운 채윤 서연 지민 수빈 하은 예린 "
-           "지은 채원 수민 다인 가은 서윤 소율 유진 혜린 은빈 나연 윤정 민정 하린 세은 소연 예진 수진 다연 지원 아린 서영 "
-           "유빈 가윤 채은 예은 다빈 효린 지안 소윤 하람 은솔").split(),
-    False: ("민수 준호 태호 지호 현수 성호 재희 도하 시우 유나 지아 서아 수아 지유 예서 채아 소희 다희 은지 혜주 나래 하주 "
-            "윤서 도희 주아 재호 승호 정우 현주 세아 유리 채희 민재 시후 이서 태오 준서 건호 진호 동하 해주 유하 하리 소이 "
-            "지후 서우 예지 수지 민지 다예 연우 도우 은우 채우 규리 혜미 아라 세희 윤아 소라 주희 가희 보미 다소 하서").split(),
+# Fake given names, split by whether the last syllable has a final consonant. Deliberately the less
+# common (but real) names, so a pseudonym rarely equals a real friend's name in the same chat.
+FAKE_GIVEN = {
+    True: ("윤슬 다온 라온 시온 하람 가람 로운 예담 도담 해솔 한울 새롬 다솜 이솔 채솔 서율 태율 단율 하율 "
+           "은율 도균 태경 승완 현준 규민 세훈 진혁 태성 한별 새별 은별 다빈 효원 선율 지완 "
+           "소민 채련 혜정 윤경 미령 서림 아림 가온 세온 연경 희원 은결 다결 지율 하민 라윤").split(),
+    False: ("나래 소이 이레 하로 루아 라희 세아 가호 태오 도아 해나 아로 라미 채이 수호 재오 "
+            "이루 시호 도이 하루비 재하 유하 채요 세나 이안 다미 지오 연아 해주 소예 아진 라니 은새").split(),
 }
+FAKE_GIVEN = {b: tuple(n for n in pool if len(n) == 2 and re.fullmatch(r"[가-힣]+", n)
+                       and _has_batchim(n[-1]) == b) for b, pool in FAKE_GIVEN.items()}
 FAKE_SURNAMES = "김 이 박 최 정 강 조 윤 장 임 한 오 서 신 권 황 안 송 전 홍".split()
 FAKE_LATIN = "Alex Sam Jamie Robin Casey Jordan Taylor Morgan Riley Avery Quinn Drew".split()
 
@@ -127,7 +142,7 @@ def _kiwi():
 def _is_common(word: str) -> bool:
     """kiwi knows `word` as an ordinary word (NNG, adverb, verb phrase...), not a proper noun."""
     best, score = _kiwi().analyze(word, top_n=1)[0]
-    if any(t.tag == "NNP" for t in best):
+    if any(t.tag == "NNP" or getattr(t, "oov", False) for t in best):  # oov: kiwi guessed
         return False
     # Unknown strings get low scores; a confident non-NNP analysis means a dictionary word.
     return score > -20.5 - 2.5 * max(0, len(word) - 2)
@@ -137,7 +152,8 @@ def _is_common(word: str) -> bool:
 def _is_word(word: str) -> bool:
     """kiwi reads `word` as one ordinary morpheme (고양이, 먹이), not stem + particle."""
     best, _ = _kiwi().analyze(word, top_n=1)[0]
-    return len(best) == 1 and best[0].form == word and best[0].tag != "NNP"
+    return (len(best) == 1 and best[0].form == word and best[0].tag != "NNP"
+            and not getattr(best[0], "oov", False))
 
 
 @lru_cache(maxsize=200_000)
@@ -201,7 +217,9 @@ def _strong(name: str, cue: str) -> bool:
 
 def _is_name(cand: str, sur: str, cue: str, tail: bool = False) -> bool:
     given = cand[len(sur):]
-    if cand in _STOP or given in _STOP or len(given) != 2 or not _namey(given):
+    if cand in _STOP or given in _STOP or len(given) != 2 or not _namey(given) or cand in _PLACES:
+        return False
+    if given[1] == "이" and _has_batchim(given[0]):  # 중이야, 집이야: X + 이, not a name
         return False
     bat = _has_batchim(given[-1])
     strong = _strong(given, cue)
@@ -217,9 +235,23 @@ def _is_name(cand: str, sur: str, cue: str, tail: bool = False) -> bool:
             return False
         return ((bat and cue in _STRONG_I) or cue in _TITLE_SET
                 or (cue in ("아", "야") and strong and not _is_word(cand)))
-    if sur and _is_common(given) and not strong:
+    if sur:
+        return _full_name_ok(cand) and (strong or not _is_common(given))
+    if cue == "이" and bat:  # 하은이 같이: bare hypocoristic 이 on a word kiwi doesn't know
+        return True
+    return strong or _kiwi_nnp(cand + cue, cand)
+
+
+@lru_cache(maxsize=100_000)
+def _full_name_ok(stem: str) -> bool:
+    """kiwi reads surname+given as one proper noun (김철수), or as pieces it doesn't know
+    (최수빈, 박 서 준) rather than a word plus a verb ending (공유해, 조심해)."""
+    best, score = _kiwi().analyze(stem, top_n=1)[0]
+    if len(best) == 1 and (best[0].tag == "NNP" or getattr(best[0], "oov", False)):
+        return True
+    if _is_word(stem[:2]) or score > -21:
         return False
-    return strong or bool(sur) or _kiwi_nnp(cand + cue, cand)
+    return all(t.tag in ("NNP", "NNG", "NNB", "NR") for t in best)
 
 
 @dataclass(frozen=True)
