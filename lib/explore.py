@@ -327,12 +327,16 @@ def plot_latency(lat: pd.DataFrame, me: str | None = None):
     return fig
 
 
+STYLE_LABELS = {"kk": "ㅋㅋ", "hh": "ㅎㅎ", "emoji": "emoji", "emoticon": "이모티콘", "question": "?",
+                "filler": "filler", "polite": "~요", "banmal": "반말"}
+
+
 def plot_style(table: pd.DataFrame):
-    feats = [f for f in ("kk", "hh", "emoji", "emoticon", "question", "filler", "polite", "banmal")
-             if f in table.index]
+    feats = [f for f in STYLE_LABELS if f in table.index]
     fig, ax = _fig(figsize=(9, 3.5))
     table.loc[feats].plot.bar(ax=ax, width=0.8)
-    ax.set_xticklabels(["ㅋ", "ㅎ", "emoji", "이모티콘", "?", "filler", "~요", "반말"][:len(feats)], rotation=0)
+    ax.set_xticklabels([STYLE_LABELS[f] for f in feats], rotation=0)
+    ax.set_xlabel("")
     ax.set_ylabel("share of messages")
     ax.set_ylim(0, 1)
     ax.legend(fontsize=8)
