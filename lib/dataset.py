@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import inspect
 import json
 import math
 import re
@@ -216,8 +217,9 @@ def cap_duplicates(keys: pd.Series, cap: int, seed: int) -> np.ndarray:
 
 def make_pairs(turns: pd.DataFrame, *, context_turns: int = 6, max_duplicate_targets: int = 20,
                max_target_chars: int = 400, max_context_chars: int = 1200, system_prompt: str | None = None,
-               seed: int = 0) -> tuple[pa.Table, list[dict], dict]:
-    """Every turn of mine that answers hers -> (pairs table in the dataset schema, funnel, cut counts).
+               seed: int = 0, with_turns: bool = False):
+    """Every turn of mine that answers hers -> (pairs table in the dataset schema, funnel, cut counts);
+    `with_turns` adds each pair's (first context turn, target turn) numbers for `preview`.
 
     The context is the alternating messages ("blocks": consecutive turns of one speaker merged)
     before my turn, within its session, at most `context_turns` before her last message and
@@ -291,7 +293,10 @@ def make_pairs(turns: pd.DataFrame, *, context_turns: int = 6, max_duplicate_tar
     table = pa.table({"messages": messages, "session": pa.array(session[idx].astype(np.int64)),
                       "time": pa.array(times, pa.string())})
     cut = {"replies": int(long.sum()), "context_messages": int(len(long_ctx))}
-    return table.cast(_features().arrow_schema), funnel, cut
+    table = table.cast(_features().arrow_schema)
+    if with_turns:
+        return table, funnel, cut, np.c_[b_start[lo], idx]
+    return table, funnel, cut
 
 
 def split_sessions(sessions: np.ndarray, *, val_fraction: float = 0.1, split: str = "time",
@@ -504,7 +509,8 @@ def build(chats, me: str, out_dir, *, her: str | None = None, known_names: Itera
 
     card = {
         "name": out_dir.name,
-        "source": {"files": 1 if isinstance(chats, (str, Path, pd.DataFrame)) else len(list(chats)),
+        "source": {"files": (int(df.attrs.get("files", 1)) if isinstance(chats, pd.DataFrame)
+                             else 1 if isinstance(chats, (str, Path)) else len(list(chats))),
                    "formats": sorted({str(f) for f in str(df.attrs.get("format", "unknown")).split(",")}),
                    "records": int(len(df)), "parse_warnings": len(df.attrs.get("warnings", []) or [])},
         "date_range": {"first": df["time"].min().strftime("%Y-%m-%d"), "last": df["time"].max().strftime("%Y-%m-%d")},
@@ -547,6 +553,136 @@ def load(out_dir):
 
 def load_card(out_dir) -> dict:
     return json.loads((Path(out_dir) / "card.json").read_text(encoding="utf-8"))
+
+
+def preview(chats, me: str, *, n: int = 3, her: str | None = None, known_names: Iterable[str] = (),
+            key: str | None = None, sessions: int = 40, **params) -> pd.DataFrame:
+    """Before/after for `n` pairs, masked with the build's key and names (so pseudonyms match the
+    dataset): `before` = the export's records in the pair's window (kind, masked text), `after` = the
+    pair's messages. Only a few sessions are masked, so this is cheap on a full-size chat."""
+    from lib.privacy import Anonymizer
+
+    allowed = set(inspect.signature(build).parameters) - {"chats", "me", "out_dir"}
+    if set(params) - allowed:
+        raise TypeError(f"preview() got unknown parameters {sorted(set(params) - allowed)}")
+    seed = params.get("seed", 0)
+    df = read_chats(chats)
+    me, her = pick_speakers(df, me, her)
+    msgs = structure(df, me, her, turn_gap_minutes=params.get("turn_gap_minutes", 5),
+                     session_gap_hours=params.get("session_gap_hours", 6))
+    # Prefer sessions that show the cleaning: placeholders and multi-bubble turns.
+    per = msgs.groupby("session").agg(tags=("kind", lambda k: int((k != "text").sum())),
+                                      bubbles=("turn", lambda t: int(t.duplicated().sum())))
+    rich = per.index[(per["tags"] > 0) & (per["bubbles"] > 0)].to_numpy()
+    pool = rich if len(rich) >= n else per.index.to_numpy()
+    chosen = np.sort(np.random.default_rng(seed).choice(pool, size=min(sessions, len(pool)), replace=False))
+    sub = msgs[msgs["session"].isin(chosen)].reset_index(drop=True)
+    sub["turn"] = pd.factorize(sub["turn"])[0]
+    anon = Anonymizer(known_names=known_names_for(df, me, her, known_names),
+                      key=key if key is not None else derive_key(df))
+    turns = turns_table(sub, mask_contents(sub, anon))
+    pairs, _, _, window = make_pairs(
+        turns, context_turns=params.get("context_turns", 6), max_duplicate_targets=10**9,
+        max_target_chars=params.get("max_target_chars", 400), max_context_chars=params.get("max_context_chars", 1200),
+        system_prompt=params.get("system_prompt"), seed=seed, with_turns=True)
+    if pairs.num_rows == 0:
+        return pd.DataFrame(columns=["example", "side", "who", "kind", "text"])
+    rows = pairs.column("messages").to_pylist()
+    # one pair per session, the one with the most context (and tags or masked values if any)
+    score = [len(m) + 3 * any(("(" in x["content"] or "<" in x["content"]) for x in m) for m in rows]
+    best = pd.DataFrame({"session": turns["session"].to_numpy()[window[:, 1]], "score": score}).reset_index()
+    best = best.sort_values(["score", "index"], ascending=[False, True]).drop_duplicates("session")
+    picks = np.random.default_rng(seed).choice(best["index"].head(max(n * 3, n)).to_numpy(),
+                                               size=min(n, len(best)), replace=False)
+    raw_masked = anon.mask_many(sub["text"].fillna("").tolist())
+    who = np.where(sub["role"].to_numpy() == "assistant", LABELS["assistant"], LABELS["user"])
+    out = []
+    for ex, i in enumerate(sorted(picks.tolist()), 1):
+        first, last = window[i]
+        for r in np.flatnonzero((sub["turn"].to_numpy() >= first) & (sub["turn"].to_numpy() <= last)):
+            out.append((ex, "before", who[r], sub["kind"].iat[r], raw_masked[r]))
+        for m in rows[i]:
+            out.append((ex, "after", m["role"], "target" if m is rows[i][-1] else "context", m["content"]))
+    return pd.DataFrame(out, columns=["example", "side", "who", "kind", "text"])
+
+
+def _subplots(*args, **kw):
+    import matplotlib
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    from lib.explore import use_korean_font
+    use_korean_font()
+    return plt.subplots(*args, **kw)
+
+
+def plot_funnel(card: dict):
+    """Horizontal bars: rows each filter removed, and what was left after it."""
+    steps = card["funnel"]
+    fig, ax = _subplots(figsize=(9, 0.5 * len(steps) + 1.2))
+    labels = [f"{s['filter']}\n[{s['unit']}]" for s in steps][::-1]
+    removed = [s["removed"] for s in steps][::-1]
+    ax.barh(labels, removed, color="#d9534f")
+    for y, s in enumerate(steps[::-1]):
+        ax.text(max(removed + [1]) * 0.01 + s["removed"], y, f"-{s['removed']:,} (left {s['left']:,})",
+                va="center", fontsize=8)
+    ax.set_xlabel("removed")
+    ax.set_xlim(0, max(removed + [1]) * 1.45)
+    ax.tick_params(axis="y", labelsize=7)
+    ax.set_title(f"filter funnel: {card['counts']['pairs']:,} pairs"
+                 f" ({card['counts']['train']:,} train / {card['counts']['validation']:,} validation)")
+    fig.tight_layout()
+    return fig
+
+
+def length_table(out_dir) -> pd.DataFrame:
+    """Per pair: split, reply chars, context chars, context messages (from the written dataset)."""
+    ds = load(out_dir)
+    frames = []
+    for split in ds:
+        table = ds[split].data.table
+        if table.num_rows == 0:
+            continue
+        parent, role, content, is_target = _flat(table)
+        size = pc.utf8_length(content).to_numpy()
+        in_ctx = ~is_target & (role.to_numpy(zero_copy_only=False) != "system")
+        frames.append(pd.DataFrame({
+            "split": split, "reply_chars": size[is_target],
+            "context_chars": np.bincount(parent[in_ctx], weights=size[in_ctx], minlength=table.num_rows).astype(int),
+            "context_messages": np.bincount(parent[in_ctx], minlength=table.num_rows)}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def plot_lengths(lengths_df: pd.DataFrame):
+    """Histograms of reply length, context length and context messages, train vs validation."""
+    cols = ["reply_chars", "context_chars", "context_messages"]
+    fig, axes = _subplots(1, 3, figsize=(12, 3.2))
+    for ax, col in zip(axes, cols):
+        hi = max(1, int(lengths_df[col].quantile(0.995)))
+        bins = np.arange(0, hi + 2) - 0.5 if col == "context_messages" else np.linspace(0, hi, 40)
+        for split, part in lengths_df.groupby("split", sort=False):
+            ax.hist(part[col].clip(upper=hi), bins=bins, alpha=0.6, density=True, label=split)
+        ax.set_title(col.replace("_", " "))
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def masking_table(card: dict) -> pd.DataFrame:
+    return (pd.Series(card["masking"], name="replaced", dtype=int).rename_axis("type")
+            .sort_values(ascending=False).reset_index())
+
+
+def plot_masking(card: dict):
+    t = masking_table(card)
+    fig, ax = _subplots(figsize=(7, 0.35 * max(len(t), 1) + 1.2))
+    ax.barh(t["type"][::-1], t["replaced"][::-1], color="#5b7db1")
+    for y, v in enumerate(t["replaced"][::-1]):
+        ax.text(v, y, f" {v:,}", va="center", fontsize=8)
+    ax.set_xlabel("values replaced (records x occurrences)")
+    ax.set_title("masking per type")
+    fig.tight_layout()
+    return fig
 
 
 # ---------------------------------------------------------------- CLI

@@ -193,9 +193,13 @@ def test_no_planted_value_in_any_output_file(sample_build):
     planted = json.loads((config.SAMPLE / "planted.json").read_text(encoding="utf-8"))
     values = [v for vs in planted.values() for v in (vs if isinstance(vs, list) else [vs])]
     assert len(values) >= 15 and ME in values
-    blobs = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    assert any(p.suffix == ".arrow" for p in blobs)
+    blobs = {p: p.read_bytes() for p in out.rglob("*") if p.is_file() and p.suffix != ".arrow"}
     leaked = [(v, p.name) for v in values for p, b in blobs.items() if str(v).encode() in b]
+    # arrow files store strings back to back (통화해서|연남동 reads 서연): check them string by string
+    ds = dataset.load(out)
+    strings = [m["content"] for split in ds.values() for row in split["messages"] for m in row]
+    assert len(strings) > 1000
+    leaked += [(v, "dataset/") for v in values if any(v in s for s in strings)]
     assert not leaked, f"{len(leaked)} planted values leaked into {sorted({p for _, p in leaked})}"
     assert card["masking"].get("이름", 0) > 0 and card["masking"].get("전화번호", 0) > 0
     text = (blobs[out / "train.jsonl"] + blobs[out / "validation.jsonl"]).decode()
@@ -258,3 +262,17 @@ def test_cli_builds_and_prints_the_card(tmp_path, capsys):
     assert dataset.main(["build", str(path), "--me", "누구", "--out", str(tmp_path / "x"), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "not a speaker" in err and HER in err
+
+
+def test_preview_is_masked_and_matches_the_dataset(sample_chat, sample_build):
+    out, _ = sample_build
+    ex = dataset.preview(sample_chat, ME, n=3)
+    assert ex["example"].nunique() == 3 and set(ex["side"]) == {"before", "after"}
+    planted = json.loads((config.SAMPLE / "planted.json").read_text(encoding="utf-8"))
+    shown = "\n".join(ex["text"])
+    assert not [v for vs in planted.values() for v in vs if v in shown]
+    stored = (out / "train.jsonl").read_text(encoding="utf-8") + (out / "validation.jsonl").read_text(encoding="utf-8")
+    targets = ex[ex["kind"] == "target"]["text"]
+    assert len(targets) == 3 and all(json.dumps(t, ensure_ascii=False) in stored for t in targets)
+    for fig in (dataset.plot_funnel(dataset.load_card(out)), dataset.plot_lengths(dataset.length_table(out))):
+        assert fig.axes

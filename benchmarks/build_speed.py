@@ -1,0 +1,96 @@
+"""Whole dataset build (parse, mask, turns, pairs, split, write, leak scan) on a synthetic export of real size.
+
+The export is benchmarks/parse_speed.py's `write_synthetic` (the sample chat tiled to 93 MB, pc_ko),
+cached under outputs/bench/. The build runs in a fresh process so peak memory is the build's own; the
+ratio printed is build time / parse time of the same run (absolute seconds drift on shared machines).
+Goal (issue 4 §3): < 60 s on 2 cores, peak < 4 GB.
+
+    flock /tmp/malbeot-heavy.lock .venv/bin/python benchmarks/build_speed.py          # 93 MB
+    .venv/bin/python benchmarks/build_speed.py --size-mb 5 --no-save                   # quick look
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from lib import config  # noqa: E402
+from lib.fileio import write_json  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "results" / "build_speed.json"
+GOAL_S, GOAL_GB = 60.0, 4.0
+
+
+def _measure(chat: str, out: str) -> dict:
+    """In a fresh interpreter: one full build with per-stage timings and peak RSS."""
+    import resource
+
+    from lib import dataset
+
+    stages: dict = {}
+    t = time.perf_counter()
+    card = dataset.build(chat, "이도윤", out, progress=False, timings=stages)
+    total = time.perf_counter() - t
+    return {"stages_s": stages, "total_s": round(total, 2), "n_records": card["counts"]["records"],
+            "n_turns": card["counts"]["turns"], "n_sessions": card["counts"]["sessions"],
+            "n_pairs": card["counts"]["pairs"], "n_train": card["counts"]["train"],
+            "n_validation": card["counts"]["validation"], "masking": card["masking"],
+            "peak_rss_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e9, 2),
+            "output_mb": round(sum(p.stat().st_size for p in Path(out).rglob("*") if p.is_file()) / 1e6, 1)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--size-mb", type=float, default=93)
+    ap.add_argument("--format", default="pc_ko")
+    ap.add_argument("--no-save", action="store_true", help="print only; keep results/build_speed.json")
+    ap.add_argument("--_measure", nargs=2, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args._measure:
+        print(json.dumps(_measure(*args._measure)))
+        return 0
+
+    from benchmarks.parse_speed import write_synthetic
+
+    chat = config.OUTPUTS / "bench" / f"synthetic_{args.size_mb:g}mb_{args.format}.txt"
+    if not chat.is_file():
+        t = time.perf_counter()
+        write_synthetic(chat, size_mb=args.size_mb, fmt=args.format, seed=0)
+        print(f"wrote {chat} ({chat.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - t:.0f}s")
+    with tempfile.TemporaryDirectory(prefix="build_speed.") as tmp:
+        proc = subprocess.run([sys.executable, __file__, "--_measure", str(chat), str(Path(tmp) / "out")],
+                              capture_output=True, text=True, cwd=ROOT,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)})
+    if proc.returncode:
+        print(proc.stderr[-3000:], file=sys.stderr)
+        return proc.returncode
+    m = json.loads(proc.stdout.strip().splitlines()[-1])
+    parse_s = m["stages_s"]["parse"]
+    result = {
+        "chat": {"size_mb": round(chat.stat().st_size / 1e6, 1), "format": args.format,
+                 "generator": "benchmarks/parse_speed.py write_synthetic(seed=0)"},
+        **m,
+        "ratio_build_to_parse": round(m["total_s"] / parse_s, 2),
+        "goal": {"total_s": GOAL_S, "peak_rss_gb": GOAL_GB},
+        "meets_goal": m["total_s"] < GOAL_S and m["peak_rss_gb"] < GOAL_GB,
+        "machine": {"cpus": os.cpu_count()},
+    }
+    print(json.dumps(result, ensure_ascii=False, indent=2))
+    print(f"\nbuild {m['total_s']:.1f}s = {result['ratio_build_to_parse']:.2f} x parse ({parse_s:.1f}s);"
+          f" peak {m['peak_rss_gb']:.2f} GB; {m['n_pairs']:,} pairs from {m['n_records']:,} records;"
+          f" goal < {GOAL_S:.0f}s and < {GOAL_GB:.0f} GB: {'met' if result['meets_goal'] else 'NOT met'}")
+    if not args.no_save:
+        write_json(RESULTS, result)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
