@@ -276,3 +276,13 @@ def test_preview_is_masked_and_matches_the_dataset(sample_chat, sample_build):
     assert len(targets) == 3 and all(json.dumps(t, ensure_ascii=False) in stored for t in targets)
     for fig in (dataset.plot_funnel(dataset.load_card(out)), dataset.plot_lengths(dataset.length_table(out))):
         assert fig.axes
+
+
+def test_card_token_lengths_with_a_tokenizer(tmp_path):
+    def by_char(texts, add_special_tokens=False):  # stands in for a HF tokenizer: one token per character
+        return {"input_ids": [list(t) for t in texts]}
+
+    df = chat([(0, HER, "안녕하세요"), (1, ME, "ㅎㅇ"), (2, HER, "뭐해요"), (3, ME, "그냥 있어")])
+    card = dataset.build(df, ME, tmp_path / "o", tokenizer=by_char, val_fraction=0, progress=False)
+    assert card["lengths"]["reply_tokens"]["max"] == len("그냥 있어")
+    assert card["lengths"]["sample_tokens"]["max"] == len("안녕하세요\nㅎㅇ\n뭐해요") + len("그냥 있어")
