@@ -123,6 +123,21 @@ EXCHANGES = {
         ("이번 주말에 비 온대요, 실내 데이트 할까요?", ["전시회 가자", "영화 보자", "방탈출 어때"]),
         ("우리 {day}에 {place}에서 {dinner} 먹을래요?", ["콜", "좋아|예약할게", "거기 줄 길어"]),
     ],
+    "date": [  # after meeting in person
+        ("오늘 데이트 너무 좋았어요, 데려다줘서 고마워요", ["나도 좋았어", "집 잘 들어갔어?", "다음에 또 가자"]),
+        ("오늘 먹은 {dinner} 진짜 맛있었어요", ["ㅇㅈ|또 가자", "거기 맛집이네", "다음엔 내가 살게"]),
+        ("{place} 사람 너무 많았죠? 다리 아파요", ["완전 많았어", "나도 다리 아파", "그래도 재밌었다"]),
+        ("오빠 오늘 입은 옷 잘 어울렸어요", ["진짜?|또 입어야지", "너가 골라준 거잖아", "너도 이뻤어"]),
+        ("집 도착했어요, 오빠도 조심히 들어가요", ["응 거의 다 왔어", "도착|잘 자", "오늘 고마워"]),
+    ],
+    "random": [
+        ("오빠 이 노래 알아요? 요즘 계속 듣고 있어요", ["몰라|제목 뭐야?", "오 나도 알아", "들어볼게"]),
+        ("회사 언니가 결혼한다고 청첩장 줬어요", ["오 축하드린다고 해", "언제래?", "요즘 결혼 많이 하네"]),
+        ("오늘 {cafe}에서 신메뉴 마셔봤는데 별로였어요", ["아 그래?", "돈 아깝다", "원래 먹던 거 먹어"]),
+        ("{friend}이가 고양이 입양했대요, 너무 귀여워요", ["오 부럽다", "사진 보여줘", "이름 뭐래?"]),
+        ("요즘 {drama} 너무 재밌어요, 오빠도 봐요", ["몇 화까지 나왔어?", "주말에 볼게", "그거 다들 보더라"]),
+        ("다음 주에 건강검진 받아요, 금식해야 돼서 걱정이에요", ["힘내|끝나고 맛있는 거 먹자", "몇 시에 가?"]),
+    ],
     "care": [
         ("오빠 오늘 목소리가 안 좋던데 감기 걸린 거 아니에요?", ["아니야 괜찮아", "좀 그런 거 같아", "목만 좀 아파"]),
         ("약은 먹었어요? 꼭 챙겨 먹어요", ["응 먹었어|걱정 마", "아 까먹었다", "이따 먹을게"]),
@@ -206,8 +221,9 @@ SLOTS_OF_DAY = [
     ("evening", (18 * 60, 20 * 60 + 30), (17 * 60, 19 * 60), 0.8),
     ("night", (22 * 60, 24 * 60 + 20), (22 * 60 + 30, 24 * 60 + 50), 0.8),
 ]
-TOPICS_FOR = {"morning": ["morning"], "lunch": ["lunch", "work"], "work": ["work", "plans", "care"],
-              "evening": ["evening", "plans", "care"], "night": ["night", "plans"]}
+TOPICS_FOR = {"morning": ["morning"], "lunch": ["lunch", "work"], "work": ["work", "plans", "care", "random"],
+              "evening": ["evening", "plans", "care", "random"], "night": ["night", "plans", "random"],
+              "date night": ["date", "night"]}
 
 
 def _latency(rng: random.Random) -> int:
@@ -454,16 +470,24 @@ def _kakao_id(w, t):
     return t
 
 
-def _friends(w, t):
+def _friends(w, t, names=None):
     rng = w.rng
-    a, b, c = rng.sample(FRIENDS, 3)
+    a, b, c = names or rng.sample(FRIENDS, 3)
     w.add(t, ME, f"{a}이가 이번 주 금요일에 술 먹재")
-    w.add(t, ME, f"{b}이랑 {c}이도 온대 ㅋㅋ")
+    w.add(t, ME, f"{c}이랑 {b}이도 온대 ㅋㅋ")
     t += timedelta(minutes=_latency(rng))
     w.add(t, HER, f"좋아요, {a}이한테 저도 간다고 말해줘요")
     t += timedelta(minutes=1)
-    w.add(t, ME, f"{b}아 너도 와라 ㅋㅋ 하고 단톡에 보냄")
+    w.add(t, ME, f"{c}아 너도 와라 ㅋㅋ 하고 단톡에 보냄")
     return t
+
+
+def _friends_fixed(w, t):
+    # one fixed cast so the inflected forms the maskers must handle are surely there: 민준이가, 수빈이랑,
+    # 지훈아, 민준이한테
+    t = _friends(w, t, names=(FRIENDS[0], FRIENDS[2], FRIENDS[1]))
+    w.add(t + timedelta(minutes=1), HER, f"그럼 저는 {FRIENDS[2]}이랑 같이 갈게요 ㅎㅎ")
+    return t + timedelta(minutes=1)
 
 
 def _name_call(w, t):
@@ -502,7 +526,7 @@ SHOWCASE = [_album, _his_photo, _emoticon, _video, _file, _audio, _call, _missed
 def _specials() -> list:
     plants = [_phone(form, FRIENDS[i % len(FRIENDS)]) for i, form in enumerate(PHONES)]
     plants += [_mom_phone, _address, _office, _account, _account_his, _email, _instagram, _kakao_id,
-               _friends, _friends, _name_call, _name_call, _url, _leave]
+               _friends_fixed, _friends, _friends, _name_call, _name_call, _url, _leave]
     media = [_photo] * 40 + [_album] * 6 + [_his_photo] * 20 + [_emoticon] * 30 + [_video] * 5 + [_file] * 2
     media += [_audio] * 4 + [_call] * 10 + [_missed_call] * 3 + [_deleted] * 3 + [_transfer] * 3 + [_map] * 3
     media += [_multiline_plan] * 3 + [_multiline_list] * 2
@@ -530,6 +554,8 @@ def generate(seed: int = 0) -> pd.DataFrame:
                 continue
             t = day + timedelta(minutes=rng.randint(*window))
             t = max(t, last + timedelta(minutes=20))  # sessions never overlap
+            if weekend and slot == "night" and rng.random() < 0.6:
+                slot = "date night"  # they met during the day; the night talk is about it
             last = _session(w, t, slot, todays)
         for ex in todays:  # specials the sessions did not use: a short session of their own
             last = ex(w, max(last + timedelta(minutes=30), day + timedelta(hours=21)))
