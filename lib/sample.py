@@ -423,7 +423,7 @@ def _address(w, t):
 
 
 def _office(w, t):
-    w.add(t, ME, f"나 오늘 외근이라 {ADDRESS_OFFICE}로 와 ㅋㅋ")
+    w.add(t, ME, f"나 오늘 외근이라 {ADDRESS_OFFICE}으로 와 ㅋㅋ")
     w.add(t, HER, "네 퇴근하고 그쪽으로 갈게요")
     return t
 
