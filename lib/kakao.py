@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import codecs
+import gc
 import io
 import re
 import sys
@@ -157,29 +158,34 @@ def _parse_stamp(s: str) -> pd.Timestamp | None:
 @dataclass
 class Grammar:
     name: str
-    record: str                    # must define time; may define date, spk, text, sys, tail
-    dateline: str | None = None    # must define dl (a date string); None: date lines are records without tail
+    record: str                    # the FULL record line: defines time; may define date, spk, text, ph, sys
+    dateline: str                  # a date line; defines dl (a string _parse_date reads)
     bare_system: bool = False      # PC: system sentences have no timestamp
-    dateline_needs_blank: bool = False  # mobile date lines follow an empty line; elsewhere they are text
+    dateline_needs_blank: bool = False  # Android date lines follow an empty line; elsewhere they are text
     sample: str = ""               # what a record looks like (for error messages)
     rx: re.Pattern = field(init=False, repr=False)
+    other_rx: re.Pattern = field(init=False, repr=False)
 
     def __post_init__(self):
-        alts = [r"(?P<saved>(?:저장한 날짜|Date Saved) ?: [^\n]*\d[^\n]*)", f"(?P<notice>{_NOTICE_RX})", self.record]
-        if self.dateline:
-            alts.append(self.dateline)
+        # one findall over the whole text gives a tuple per line: record groups, or the date line, or
+        # the whole line in "other". The record alternative comes first: a full record prefix wins.
+        self.rx = re.compile(f"^(?:{self.record}|(?P<dline>{self.dateline})|(?P<other>[^\\n]*))$", re.M)
+        # the few "other" lines: header, app notice, bare system sentence, else continuation text
+        alts = [r"(?P<saved>(?:저장한 날짜|Date Saved) ?: [^\n]*\d[^\n]*)", f"(?P<notice>{_NOTICE_RX})"]
         if self.bare_system:
             alts.append(f"(?P<bsys>{_SYS_KO}|{_SYS_EN})")
-        alts.append(r"(?P<other>[^\n]*)")
-        self.rx = re.compile("^(?:" + "|".join(alts) + ")$", re.M)
+        self.other_rx = re.compile("(?:" + "|".join(alts) + ")")
 
 
-_TEXT = rf"(?P<text>(?:(?P<ph>{_PH_RX})$)?[^\n]*)"
+# the lookahead on the first character keeps the placeholder alternation off most lines
+_PH_FIRST = r"[사(<PpVv동이Ee스Ss파F음보페부그라Mm삭채T송카선지L연C일투G\d]"
+_TEXT = rf"(?P<text>(?:(?={_PH_FIRST})(?P<ph>{_PH_RX})$)?[^\n]*)"
 _SPK_TEXT = rf"(?P<spk>[^\n]*?) :(?: {_TEXT}|$)"          # first " : " splits name from message
 _KO_TIME = r"(?:오전|오후) \d{1,2}:\d\d"
 _MONTH_FULL = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
 _MONTH_ABBR = r"(?:Jan|Feb|Mar|Apr|May|June?|July?|Aug|Sept?|Oct|Nov|Dec)\.?"
 _EN_TIME = r"\d{1,2}:\d\d[ \u202f\u00a0][AP]M"
+_MOBILE_TAIL = rf", (?:{_SPK_TEXT}|(?P<sys>[^\n]*))"
 
 GRAMMARS = {
     "pc_ko": Grammar("pc_ko", rf"\[(?P<spk>[^\n]*?)\] \[(?P<time>{_KO_TIME})\] ?{_TEXT}",
@@ -188,24 +194,24 @@ GRAMMARS = {
     "pc_en": Grammar("pc_en", rf"\[(?P<spk>[^\n]*?)\] \[(?P<time>\d{{1,2}}:\d\d [AP]M)\] ?{_TEXT}",
                      r"-{15} (?P<dl>[A-Z][a-z]+, [A-Z][a-z]+ \d{1,2}, \d{4}|\d{4}년 \d{1,2}월 \d{1,2}일 \S+) -{15}",
                      bare_system=True, sample="[name] [2:37 PM] message"),
-    "android_ko": Grammar("android_ko", rf"(?P<date>\d{{4}}년 \d{{1,2}}월 \d{{1,2}}일) (?P<time>{_KO_TIME})"
-                          rf"(?P<tail>, (?:{_SPK_TEXT}|(?P<sys>[^\n]*)))?", dateline_needs_blank=True,
+    "android_ko": Grammar("android_ko", rf"(?P<date>\d{{4}}년 \d{{1,2}}월 \d{{1,2}}일) (?P<time>{_KO_TIME}){_MOBILE_TAIL}",
+                          rf"(?P<dl>\d{{4}}년 \d{{1,2}}월 \d{{1,2}}일) {_KO_TIME}", dateline_needs_blank=True,
                           sample="2026년 2월 8일 오후 3:17, 이름 : 메시지"),
-    "android_en_old": Grammar("android_en_old", r"(?P<time>\d{1,2}:\d\d[AaPp][Mm]), (?P<date>[A-Z][a-z]+ \d{1,2}, \d{4})"
-                              rf"(?P<tail>, (?:{_SPK_TEXT}|(?P<sys>[^\n]*)))?", dateline_needs_blank=True,
-                              sample="9:46AM, February 20, 2014, name : message"),
-    "android_en_new": Grammar("android_en_new", rf"(?P<date>{_MONTH_FULL} \d{{1,2}}, \d{{4}}), (?P<time>{_EN_TIME})"
-                              rf"(?P<tail>, (?:{_SPK_TEXT}|(?P<sys>[^\n]*)))?", dateline_needs_blank=True,
+    "android_en_old": Grammar("android_en_old", rf"(?P<time>\d{{1,2}}:\d\d[AaPp][Mm]), (?P<date>{_MONTH_FULL} \d{{1,2}}, "
+                              rf"\d{{4}}){_MOBILE_TAIL}", rf"\d{{1,2}}:\d\d[AaPp][Mm], (?P<dl>{_MONTH_FULL} \d{{1,2}}, \d{{4}})",
+                              dateline_needs_blank=True, sample="9:46AM, February 20, 2014, name : message"),
+    "android_en_new": Grammar("android_en_new", rf"(?P<date>{_MONTH_FULL} \d{{1,2}}, \d{{4}}), (?P<time>{_EN_TIME}){_MOBILE_TAIL}",
+                              rf"(?P<dl>{_MONTH_FULL} \d{{1,2}}, \d{{4}}), {_EN_TIME}", dateline_needs_blank=True,
                               sample="September 21, 2022, 5:12 PM, name : message"),
-    "android_en_dmy": Grammar("android_en_dmy", rf"(?P<date>\d{{1,2}} [A-Z][a-z]+ \d{{4}}), (?P<time>{_EN_TIME})"
-                              rf"(?P<tail>, (?:{_SPK_TEXT}|(?P<sys>[^\n]*)))?", dateline_needs_blank=True,
+    "android_en_dmy": Grammar("android_en_dmy", rf"(?P<date>\d{{1,2}} {_MONTH_FULL} \d{{4}}), (?P<time>{_EN_TIME}){_MOBILE_TAIL}",
+                              rf"(?P<dl>\d{{1,2}} {_MONTH_FULL} \d{{4}}), {_EN_TIME}", dateline_needs_blank=True,
                               sample="14 October 2018, 7:29 PM, name : message"),
     "ios_ko": Grammar("ios_ko", rf"(?P<date>\d{{4}}\. \d{{1,2}}\. \d{{1,2}}\.) (?P<time>{_KO_TIME}|\d{{1,2}}:\d\d)"
-                      rf"(?P<tail>, {_SPK_TEXT}|: (?P<sys>[^\n]*))",
+                      rf"(?:, {_SPK_TEXT}|: (?P<sys>[^\n]*))",
                       r"(?P<dl>\d{4}년 \d{1,2}월 \d{1,2}일 \S요일)", sample="2015. 7. 9. 오후 8:35, 이름 : 메시지"),
     "ios_en": Grammar("ios_en", rf"(?P<date>{_MONTH_ABBR} \d{{1,2}}, \d{{4}})(?:,| at) "
-                      rf"(?P<time>\d{{1,2}}:\d\d(?:[ \u202f\u00a0][AP]M)?)(?P<tail>, {_SPK_TEXT}|: (?P<sys>[^\n]*))",
-                      r"(?P<dl>[A-Z][a-z]+day, [A-Z][a-z]+ \d{1,2}, \d{4})", sample="Jul 9, 2015, 8:35 PM, name : message"),
+                      rf"(?P<time>\d{{1,2}}:\d\d(?:[ \u202f\u00a0][AP]M)?)(?:, {_SPK_TEXT}|: (?P<sys>[^\n]*))",
+                      rf"(?P<dl>[A-Z][a-z]+day, {_MONTH_FULL} \d{{1,2}}, \d{{4}})", sample="Jul 9, 2015, 8:35 PM, name : message"),
 }
 _CSV_HEADER = re.compile(r"^\ufeff?Date,User,Message\s*$")
 _TITLE_RX = re.compile(r"^(?:KakaoTalk Chats with (?P<a>.*?)|(?P<b>.*?) with KakaoTalk Chats|(?P<c>.*?) ?님과 카카오톡 대화"
@@ -290,13 +296,12 @@ def _detect(text: str, name: str) -> str:
     for fmt, g in GRAMMARS.items():
         # score = records + date lines in the format's own spelling (breaks ties such as "May 3, 2018")
         rec = re.compile("^(?:" + g.record + ")$")
-        dl = re.compile("^(?:" + g.dateline + ")$") if g.dateline else None
+        dl = re.compile("^(?:" + g.dateline + ")$")
         n = 0
         for line in head:
-            m = rec.match(line)
-            if m and (m.groupdict().get("tail") is not None or "date" not in rec.groupindex):
+            if rec.match(line):
                 n += 2
-            elif m or (dl and dl.match(line)):
+            elif dl.match(line):
                 n += 1
         if n > best_n:
             best, best_n = fmt, n
@@ -346,158 +351,187 @@ def _factorized_parse(values: np.ndarray, parse: Callable[[str], int | None]) ->
 def _parse_lines(text: str, fmt: str, name: str, warnings: list[str]) -> tuple[pd.DataFrame, dict]:
     g = GRAMMARS[fmt]
     gi = g.rx.groupindex
-    rows = g.rx.findall(text)
-    n = len(rows)
-    cols = list(zip(*rows)) if rows else [()] * g.rx.groups
-    del rows
+    gc_was = gc.isenabled()
+    gc.disable()  # millions of small tuples: the cyclic GC would rescan them over and over
+    try:
+        found = g.rx.findall(text)
+        n_lines = len(found)
+        table = np.array(found, dtype=object).reshape(n_lines, g.rx.groups) if n_lines else \
+            np.empty((0, g.rx.groups), dtype=object)
+        del found
+    finally:
+        if gc_was:
+            gc.enable()
 
-    def col(group: str) -> np.ndarray:
-        return np.array(cols[gi[group] - 1], dtype=object) if group in gi else np.full(n, "", dtype=object)
+    def at(group: str, idx) -> np.ndarray:
+        return table[idx, gi[group] - 1]
 
-    other = col("other")
-    saved = col("saved")
-    time_s = col("time")
-    is_saved = saved != ""
-    is_notice = col("notice") != ""
-    is_bsys = col("bsys") != "" if "bsys" in gi else np.zeros(n, bool)
-    has_time = time_s != ""
-    if "tail" in gi:
-        tail = col("tail")
-        is_rec = has_time & (tail != "")
-        is_dl = has_time & (tail == "")          # mobile: a date line is a record prefix without a tail
-    else:
-        is_rec = has_time
-        is_dl = col("dl") != ""
-    blank = other == ""
-    blank &= ~(is_saved | is_notice | is_bsys | is_rec | is_dl)
-    # title line = the line before a saved-date line (also mid-file, where a second export was appended)
-    is_title = np.zeros(n, bool)
-    title_idx = np.nonzero(is_saved)[0] - 1
-    title_idx = title_idx[title_idx >= 0]
-    is_title[title_idx] = True
-    is_rec &= ~is_title
-    is_dl &= ~is_title
-    is_notice &= ~is_title
-    is_bsys &= ~is_title
-    if g.dateline_needs_blank and n:
-        prev_ok = np.ones(n, bool)
-        prev_ok[1:] = blank[:-1] | is_saved[:-1] | is_title[:-1]
-        text_like_date = is_dl & ~prev_ok
-        is_dl &= prev_ok
-    else:
-        text_like_date = np.zeros(n, bool)
-    is_sys = is_rec & (col("sys") != "") if "sys" in gi else np.zeros(n, bool)
-    is_row = is_rec | is_notice | is_bsys
-    is_header = is_saved | is_title
-    is_cont = ~(is_row | is_dl | is_header)     # continuation text (includes blank lines)
+    is_rec = table[:, gi["time"] - 1] != ""
+    is_date = table[:, gi["dline"] - 1] != ""
+    other_all = table[:, gi["other"] - 1]
+    is_blank = ~is_rec & ~is_date & (other_all == "")
+    if g.dateline_needs_blank and is_date.any():
+        # Android writes an empty line before each date line; a date-like line inside a message is text
+        prev_blank = np.ones(n_lines, bool)
+        prev_blank[1:] = is_blank[:-1]
+        inner = is_date & ~prev_blank
+        for i in np.flatnonzero(inner):
+            if not re.match(r"(?:저장한 날짜|Date Saved) ?:", other_all[i - 1] or ""):
+                table[i, gi["other"] - 1] = table[i, gi["dline"] - 1]
+                is_date[i] = False
+        other_all = table[:, gi["other"] - 1]
+    is_other = ~is_rec & ~is_date & ~is_blank          # non-blank, neither record nor date line
+    rec_idx = np.flatnonzero(is_rec)
+    n_rec = len(rec_idx)
+    cum_rec = np.cumsum(is_rec)                         # records up to and including each line
+    cum_blank = np.concatenate([[0], np.cumsum(is_blank)])
 
-    # the text of every line, for continuation lines
-    line_text = other
-    if text_like_date.any():   # matched as a record prefix, so the "other" group is empty: re-read them
-        raw = text.split("\n")
-        line_text = other.copy()
-        for i in np.nonzero(text_like_date)[0]:
-            line_text[i] = raw[i]
-
-    # first offending line: before the first row only headers, date lines and blanks may appear
-    row_idx = np.nonzero(is_row)[0]
-    first_row = row_idx[0] if len(row_idx) else n
-    lead = np.nonzero(is_cont[:first_row] & (line_text[:first_row] != ""))[0]
-    if len(lead):
-        bad = lead[0]
-        if not is_header[:bad].any() or not len(row_idx):
-            raise ChatFormatError(
-                f"{name}: not a KakaoTalk {fmt} export: expected record lines like '{g.sample}' after the header; "
-                f"line {bad + 1} is neither header, date line nor record: {line_text[bad][:80]!r}")
-        for i in lead:
-            warnings.append(f"{name}: line {i + 1} before the first message could not be placed; "
-                            f"kept as text of the first message: {line_text[i][:60]!r}")
-
-    # rows
-    speaker = col("spk")[row_idx]
-    rtext = col("text")[row_idx]
-    sysv = col("sys")[row_idx] if "sys" in gi else np.full(len(row_idx), "", dtype=object)
-    sys_rows = is_sys[row_idx] | is_bsys[row_idx] | is_notice[row_idx]
-    rtext = np.where(is_sys[row_idx], sysv, rtext)
-    if is_bsys.any():
-        rtext = np.where(is_bsys[row_idx], col("bsys")[row_idx], rtext)
-    if is_notice.any():
-        rtext = np.where(is_notice[row_idx], col("notice")[row_idx], rtext)
-    speaker = np.where(sys_rows, None, speaker)
-    ph = col("ph")[row_idx]
-
-    # continuation lines -> their row (the only Python loop, over the minority of lines)
-    row_of_line = np.cumsum(is_row) - 1
-    cont_idx = np.nonzero(is_cont & (row_of_line >= 0))[0]
-    # also lines before the first row (kept, warned above) go to the first row
-    lead_idx = np.nonzero(is_cont[:first_row] & (line_text[:first_row] != ""))[0] if len(row_idx) else []
-    multi: dict[int, list[str]] = {}
-    prev_struct = np.zeros(n, bool)  # a date line or header came between the row and this line
-    if len(cont_idx):
-        struct_cum = np.cumsum(is_dl | is_header)
-        for i in cont_idx:
-            r = row_of_line[i]
-            multi.setdefault(r, []).append(line_text[i])
-            if line_text[i] and (struct_cum[i] != struct_cum[row_idx[r]] or sys_rows[r]):
-                warnings.append(f"{name}: line {i + 1} could not be placed (after a "
-                                f"{'system line' if sys_rows[r] else 'date line'}); kept as continuation text: "
-                                f"{line_text[i][:60]!r}")
-    kinds = _kinds_from_placeholders(ph, rtext)
-    if multi or len(lead_idx):
-        rtext = rtext.copy()
-        for r, extra in multi.items():
-            joined = (rtext[r] + "\n" + "\n".join(extra)).rstrip("\n")
-            rtext[r] = joined
-            if not sys_rows[r]:
-                kinds[r] = _kind_of(joined)
-        if len(lead_idx):
-            rtext[0] = "\n".join(line_text[i] for i in lead_idx) + "\n" + rtext[0]
-            kinds[0] = _kind_of(rtext[0]) if not sys_rows[0] else "system"
-    kinds[sys_rows] = "system"
-
-    # time: date from the row itself (mobile) or from the last date line (PC); rows without a clock
-    # (bare system lines, notices) take the previous row's time within the same day, else midnight
+    # records: speaker/text/kind/clock vectorised; mobile system records have no "name : "
+    speaker = at("spk", rec_idx)
+    rtext = at("text", rec_idx)
+    is_sys = at("sys", rec_idx) != "" if "sys" in gi else np.zeros(n_rec, bool)
+    if is_sys.any():
+        rtext = np.where(is_sys, at("sys", rec_idx), rtext)
+        speaker = np.where(is_sys, None, speaker)
+    kinds = _kinds_from_placeholders(at("ph", rec_idx), rtext)
+    kinds[is_sys] = "system"
+    sec = _cached_parse(at("time", rec_idx), _parse_time)
+    date_idx = np.flatnonzero(is_date)
     if "date" in gi:
-        date_line = col("date")
-    else:
-        date_line = col("dl")
-    day_of_line = _factorized_parse(np.where(is_dl | is_rec, date_line, None), _parse_date)
-    day_of_line = pd.Series(day_of_line).ffill().to_numpy()
-    sec_of_line = _factorized_parse(np.where(is_rec, time_s, None), _parse_time)
-    if "date" in gi and "dl" in gi:   # iOS: date lines carry their own spelling; records carry a date too
-        dl_days = _factorized_parse(np.where(is_dl, col("dl"), None), _parse_date)
-        day_of_line = np.where(is_rec, _factorized_parse(np.where(is_rec, date_line, None), _parse_date), np.nan)
-        day_of_line = pd.Series(np.where(is_dl, dl_days, day_of_line)).ffill().to_numpy()
-    ts = day_of_line * 86400.0 + sec_of_line
-    # rows without own clock: previous timed row in the same day section, else the section's midnight
-    sect = np.cumsum(is_dl)
-    last_t = pd.Series(np.where(is_rec, ts, np.nan)).ffill().to_numpy()
-    last_sect = pd.Series(np.where(is_rec, sect, np.nan)).ffill().to_numpy()
-    no_clock = is_row & ~is_rec
-    fill = np.where(last_sect == sect, last_t, day_of_line * 86400.0)
-    ts = np.where(no_clock, fill, ts)
-    if "date" in gi and is_notice.any():   # mobile notices: previous row's time
-        ts = np.where(is_notice, last_t, ts)
-    rts = ts[row_idx]
-    bad_t = np.isnan(rts)
-    if bad_t.any():
-        for r in np.nonzero(bad_t)[0][:20]:
-            warnings.append(f"{name}: line {row_idx[r] + 1}: date/time could not be read; time left empty")
-    times = pd.to_datetime(np.where(bad_t, np.nan, rts) * 1e9, unit="ns") if len(rts) else pd.to_datetime([])
+        day = _cached_parse(at("date", rec_idx), _parse_date)
+    else:  # PC: the day comes from the last date line above the record
+        day = np.full(n_rec, np.nan)
+        if len(date_idx):
+            days_d = _cached_parse(at("dline", date_idx), _parse_date)
+            j = np.searchsorted(date_idx, rec_idx) - 1
+            day = np.where(j >= 0, days_d[np.maximum(j, 0)], np.nan)
+    ts = day * 86400.0 + sec
+    date_days = dict(zip(date_idx.tolist(), _cached_parse(at("dline", date_idx), _parse_date).tolist()))
+    other_idx = np.flatnonzero(is_other)
+    other_lines = other_all[other_idx].tolist()
+    del table
 
-    df = pd.DataFrame({"time": pd.DatetimeIndex(times).astype("datetime64[ns]"),
-                       "speaker": pd.array(speaker, dtype=object), "text": rtext, "kind": kinds})
-    df["speaker"] = df["speaker"].astype(object)
-    # header facts (first export in the file) and where appended exports start
-    hdr = {"title": None, "saved_at": None}
-    sv = np.nonzero(is_saved)[0]
-    if len(sv):
-        s = saved[sv[0]]
-        hdr["saved_at"] = _parse_stamp(s.split(":", 1)[1]) if ":" in s else None
-        if sv[0] > 0:
-            hdr["title"] = _title_of(other[sv[0] - 1] or _nth_line(text, sv[0] - 1))
-    seg = np.cumsum(is_saved)[row_idx] if len(sv) > 1 else None
-    return df, {**hdr, "segments": seg}
+    # the few other lines, in file order: headers, bare system rows / notices, continuation text
+    header = {"title": None, "saved_at": None}
+    kind_of = {}
+    for ln, line in zip(other_idx.tolist(), other_lines):
+        m = g.other_rx.fullmatch(line)
+        kind_of[ln] = m.lastgroup if m else "cont"
+    for ln in [ln for ln, k in kind_of.items() if k == "saved"]:
+        if kind_of.get(ln - 1) == "cont":      # the title line (also of an export appended mid-file)
+            kind_of[ln - 1] = "title"
+    struct = np.zeros(n_lines + 1, np.int64)  # date lines and headers seen so far (prefix sums)
+    struct_lines = date_idx.tolist() + [ln for ln, k in kind_of.items() if k in ("saved", "title")]
+    if struct_lines:
+        np.add.at(struct, np.array(struct_lines) + 1, 1)
+    struct = np.cumsum(struct)
+
+    extra = []        # bare system rows: (records before, line number, text, clock)
+    conts = {}        # row key ("rec", i) / ("extra", j) -> [(line number, text)]
+    seg_starts = []   # (records before, extra rows before) for each appended export
+    n_saved = 0
+    last_row = None   # (key, line number, is system)
+    rec_lines = rec_idx
+    for ln, line in zip(other_idx.tolist(), other_lines):
+        k = kind_of[ln]
+        rb = int(cum_rec[ln])  # records before this line
+        if rb and (last_row is None or last_row[0][0] == "rec" and last_row[0][1] < rb - 1
+                   or last_row[0][0] == "extra" and extra[last_row[0][1]][0] < rb):
+            last_row = (("rec", rb - 1), int(rec_lines[rb - 1]), bool(is_sys[rb - 1]))
+        if k in ("notice", "bsys"):
+            after_date = last_row is None or struct[ln] != struct[last_row[1]]
+            if after_date:
+                j = np.searchsorted(date_idx, ln) - 1
+                clock = date_days[int(date_idx[j])] * 86400.0 if j >= 0 else np.nan
+            else:
+                key = last_row[0]
+                clock = ts[key[1]] if key[0] == "rec" else extra[key[1]][3]
+            extra.append((rb, ln, line, clock))
+            last_row = (("extra", len(extra) - 1), ln, True)
+        elif k == "saved":
+            n_saved += 1
+            if n_saved == 1:
+                header["saved_at"] = _parse_stamp(line.split(":", 1)[1])
+            elif rb:
+                seg_starts.append((rb, len(extra)))
+        elif k == "title":
+            if header["title"] is None:
+                header["title"] = _title_of(line)
+        else:  # continuation text of the row before it
+            if last_row is None:
+                if not (n_rec or extra) or not any(kind_of.get(x) in ("saved", "title") for x in range(ln)):
+                    raise ChatFormatError(
+                        f"{name}: not a KakaoTalk {fmt} export: expected record lines like '{g.sample}' "
+                        f"after the header; line {ln + 1} is neither header, date line nor record: {line[:80]!r}")
+                warnings.append(f"{name}: line {ln + 1} before the first message could not be placed; kept as "
+                                f"text of the first message: {line[:60]!r}")
+                conts.setdefault(("lead", 0), []).append((ln, line))
+                continue
+            key, row_ln, row_sys = last_row
+            prev_ln = conts[key][-1][0] if key in conts else row_ln
+            if struct[ln] != struct[row_ln] or row_sys:
+                what = "date line" if struct[ln] != struct[row_ln] else "system line"
+                warnings.append(f"{name}: line {ln + 1} could not be placed (after a {what}); kept as "
+                                f"continuation text: {line[:60]!r}")
+            # blank lines between the previous line of this row and this one are part of the message
+            blanks = int(cum_blank[ln] - cum_blank[prev_ln + 1])
+            conts.setdefault(key, []).extend([(ln, "")] * blanks + [(ln, line)])
+    if n_rec == 0 and not extra and not n_saved:
+        raise ChatFormatError(f"{name}: not a KakaoTalk {fmt} export: expected record lines like '{g.sample}'; "
+                              "found none (line 1)")
+
+    # continuation lines joined onto their rows; multi-line rows re-classified (photo bundles)
+    rtext = rtext.astype(object)
+    extra_text = [e[2] for e in extra]
+    lead = conts.pop(("lead", 0), None)
+    for (where, i), lines in conts.items():
+        joined = "\n".join(x for _, x in lines)
+        if where == "rec":
+            rtext[i] = rtext[i] + "\n" + joined
+            if kinds[i] != "system":
+                kinds[i] = _kind_of(rtext[i])
+        else:
+            extra_text[i] = extra_text[i] + "\n" + joined
+    if lead and n_rec:
+        rtext[0] = "\n".join(x for _, x in lead) + "\n" + rtext[0]
+        kinds[0] = "system" if kinds[0] == "system" else _kind_of(rtext[0])
+
+    speaker = speaker.astype(object)
+    if extra:  # bare system rows slot in before record `rb`: file order is kept
+        pos = np.array([e[0] for e in extra])
+        speaker = np.insert(speaker, pos, None)
+        rtext = np.insert(rtext, pos, np.array(extra_text, dtype=object))
+        kinds = np.insert(kinds.astype(object), pos, "system")
+        ts = np.insert(ts, pos, np.array([e[3] for e in extra], dtype="float64"))
+    n_rows = len(rtext)
+
+    bad_t = np.isnan(ts)
+    if bad_t.any():
+        for r in np.flatnonzero(bad_t)[:20]:
+            warnings.append(f"{name}: row {r + 1} ({str(rtext[r])[:40]!r}): date/time could not be read; "
+                            "time left empty")
+        if bad_t.sum() > 20:
+            warnings.append(f"{name}: ... {int(bad_t.sum()) - 20} more rows without a readable date/time")
+    times = (np.where(bad_t, 0, ts).astype("int64") * 1_000_000_000).view("datetime64[ns]")
+    times[bad_t] = np.datetime64("NaT")
+    # object columns: the values already are Python str (None for system speakers); a conversion to
+    # pandas' arrow-backed str dtype would copy every string once more for no gain here
+    df = pd.DataFrame({"time": times, "speaker": pd.Series(speaker, dtype=object),
+                       "text": pd.Series(rtext, dtype=object), "kind": pd.Series(kinds, dtype=object)})
+    seg = None
+    if seg_starts:
+        seg = np.zeros(n_rows, int)
+        for rb, n_ex in seg_starts:
+            seg[rb + n_ex:] += 1
+    return df, {**header, "segments": seg}
+
+
+def _cached_parse(values: np.ndarray, parse: Callable[[str], int | None]) -> np.ndarray:
+    """Parse an object array of strings once per distinct value; float array, NaN where unparsable."""
+    if not len(values):
+        return np.empty(0)
+    cache = {u: (np.nan if (v := parse(u)) is None else float(v)) for u in set(values.tolist())}
+    return np.fromiter(map(cache.__getitem__, values), dtype="float64", count=len(values))
 
 
 def _nth_line(text: str, i: int) -> str:
