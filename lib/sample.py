@@ -27,8 +27,6 @@ TITLE = HER                      # a 1:1 export is titled after the other person
 START = datetime(2025, 3, 3)     # a Monday
 DAYS = 122                       # ~4 months
 SAVED_AT = datetime(2025, 7, 3, 0, 12, 41)
-FORMATS = ["pc_ko", "pc_en", "mac_csv", "android_ko", "android_en_old", "android_en_new",
-           "android_en_dmy", "ios_ko", "ios_en"]
 FULL_FORMATS = ("pc_ko",)  # the pipeline default holds the whole chat ...
 WINDOW_DAYS = 56           # ... the other formats its first 8 weeks, to keep data/sample/ under 2 MB
 
@@ -603,7 +601,7 @@ def write_sample(out_dir: str | Path = config.SAMPLE, seed: int = 0) -> dict[str
 
     df = generate(seed)
     written = {}
-    for fmt in FORMATS:
+    for fmt in kakao.FORMATS:
         part = window(df, fmt)
         written[fmt] = write_text(sample_path(fmt, out_dir),
                                   kakao.render_chat(part, fmt, title=TITLE, saved_at=SAVED_AT))
@@ -612,7 +610,7 @@ def write_sample(out_dir: str | Path = config.SAMPLE, seed: int = 0) -> dict[str
     write_text(Path(out_dir) / "README.md", README.format(
         n=len(df), me=ME, her=HER, start=df.time.min().date(), end=df.time.max().date(),
         n_window=len(window(df, "android_ko")), weeks=WINDOW_DAYS // 7, window_end=end,
-        others=", ".join(f"`{sample_path(f).name}`" for f in FORMATS if f not in FULL_FORMATS)))
+        others=", ".join(f"`{sample_path(f).name}`" for f in kakao.FORMATS if f not in FULL_FORMATS)))
     return written
 
 
