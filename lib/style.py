@@ -11,7 +11,7 @@ Definitions (deliberately simple, so a number in a report can be checked by eye)
   (이모티콘) / Emoticon / Sticker, or an inline tag such as (하트) (최고) (이모티콘_Name).
 - polite / banmal: number of bubbles whose last Hangul syllable (after dropping trailing ㅋㅎㅠ,
   emoji, punctuation and spaces) is a 존댓말 ending (요 죠 용 욥 염, 습니다/ㅂ니다, 습니까/ㅂ니까, or the
-  bubble is just 네/넵/넹/예) or a 반말 ending (see BANMAL_ENDINGS, or the bubble is just 응/웅/ㅇㅇ/어).
+  bubble is just 네/넵/넹/예) or a 반말 ending (BANMAL_ENDINGS, or the bubble is just 응/웅/ㅇㅇ/ㅇㅋ).
 - ending: the last bubble that has such an ending decides `polite` / `banmal`; `other` if none does.
 - question: number of "?" (full-width too); filler: words from FILLERS used as a whole word.
 """
