@@ -1,0 +1,204 @@
+"""lib.evaluate: metrics on hand-made replies, the blind-test page, and the end-to-end style test
+(the tiny stand-in tuned on the fictional couple must sound more like 이도윤 than the untuned one)."""
+from __future__ import annotations
+
+import json
+import math
+import re
+import shutil
+import subprocess
+import time
+
+import pandas as pd
+import pytest
+
+from lib import evaluate as ev
+
+HIS = ["ㅋㅋㅋㅋ 진짜?", "아니 나 지금 일어났어 ㅋㅋ", "배고파\n뭐 먹지 😋", "ㅇㅇ 알겠어", "헐 대박 ㅋㅋㅋ"]
+HERS = ["오빠 오늘 뭐 해요?", "저는 지금 퇴근하고 있어요", "내일 같이 밥 먹을래요?", "조심히 들어가요~", "네 알겠어요"]
+
+
+# ----------------------------------------------------------------------------- metrics, no model
+
+def test_distinct_n_counts_unique_word_ngrams():
+    assert ev.distinct_n(["a b a b"], 1) == 0.5
+    assert ev.distinct_n(["a b a b"], 2) == pytest.approx(2 / 3)
+    assert ev.distinct_n(["x y", "x y"], 2) == 0.5
+    assert ev.distinct_n([""], 1) == 0.0
+
+
+def test_memory_index_finds_verbatim_and_near_copies_but_not_short_or_new_replies():
+    mem = ev.MemoryIndex(["오늘 회사에서 진짜 너무 피곤했어 ㅋㅋ", "ㅇㅇ", "주말에 영화 보러 갈래?"])
+    assert mem.is_copy("오늘 회사에서 진짜 너무 피곤했어 ㅋㅋ")            # verbatim
+    assert mem.is_copy("오늘  회사에서 진짜 너무 피곤했어ㅋㅋ")             # spacing differs only
+    assert mem.is_copy("오늘 회사에서 진짜 너무 피곤했다 ㅋㅋ")             # one syllable changed
+    assert not mem.is_copy("ㅇㅇ")                                          # too short to call memorised
+    assert not mem.is_copy("내일 아침에 같이 운동 갈래? 일찍 일어나자")
+    assert mem.best_match("주말에 영화 보러 갈래")[0] > 0.9
+
+
+def test_failure_flags_use_the_app_guards_and_catch_template_debris():
+    mem = ev.MemoryIndex(["완전 새로운 문장을 하나 적어둔다"])
+    prompt = {"her": "오늘 저녁에 뭐 먹을지 정했어요?", "history": [
+        {"role": "user", "content": "오빠 뭐 해요"}, {"role": "assistant", "content": "그냥 누워서 유튜브 보는 중"},
+        {"role": "user", "content": "오늘 저녁에 뭐 먹을지 정했어요?"}]}
+    assert ev.failure_flags("오늘 저녁에 뭐 먹을지 정했어요?", prompt, mem)["echo"]
+    assert ev.failure_flags("ㅋㅋ\n그냥 누워서 유튜브 보는 중", prompt, mem)["self_repeat"]
+    assert ev.failure_flags("배고파 배고파 배고파 배고파 배고파", prompt, mem)["loop"]
+    assert ev.failure_flags("  ", prompt, mem)["empty_or_broken"]
+    assert ev.failure_flags("치킨 <|endoftext|>", prompt, mem)["empty_or_broken"]
+    assert ev.failure_flags("완전 새로운 문장을 하나 적어둔다", prompt, mem)["memorised"]
+    fine = ev.failure_flags("치킨 먹자 ㅋㅋ", prompt, mem)
+    assert not fine.pop("any_failure") and not any(fine.values())
+
+
+def test_style_distances_are_zero_for_the_same_replies_and_large_between_the_two_speakers():
+    mine, hers = ev.style_table(HIS * 4), ev.style_table(HERS * 4)
+    same = ev.style_distances(mine, mine)
+    assert all(v == pytest.approx(0.0) for v in same.values() if not math.isnan(v))
+    apart = ev.style_distances(mine, hers)
+    assert apart["ending"] > 0.5 and apart["polite"] > 0.5 and apart["kk"] > 0.5
+    longer = ev.style_table([t + "가나다라마" for t in HIS * 4])   # every reply 5 chars longer
+    assert ev.style_distances(mine, longer)["chars"] == pytest.approx(5.0)
+
+
+def test_speaker_classifier_needs_both_speakers():
+    with pytest.raises(ValueError, match="at least 5 turns per speaker"):
+        ev.SpeakerClassifier().fit(HIS[:2], HERS)
+
+
+# ----------------------------------------------------------------------------- blind test page
+
+def _samples(n=20):
+    return [{"id": i, "her": f"{HERS[i % 5]} {i}", "real": f"{HIS[i % 5]} {i}", "base": "", "tuned": f"봇 답장 {i} ㅋㅋ",
+             "history": [{"role": "user", "content": f"{HERS[i % 5]} {i}"}]} for i in range(n)]
+
+
+def _page_parts(page: str):
+    data = json.loads(re.search(r"var DATA = (.*);\n", page).group(1).replace("<\\/", "</"))
+    key, salt = re.search(r'var KEY = "([^"]*)", SALT = "([0-9a-f]+)";', page).groups()
+    return data, key, salt
+
+
+def test_blind_pairs_mix_the_order_and_skip_unfair_questions():
+    samples = _samples(40)
+    samples[0]["tuned"] = samples[0]["real"]          # identical: not a question
+    samples[1]["tuned"] = " "                         # the bot said nothing
+    pairs = ev.blind_pairs(samples, n=30, seed=1)
+    assert len(pairs) == 30
+    for p in pairs:
+        real_text = p[p["real"]]
+        assert real_text.startswith(tuple(HIS)) and p["b" if p["real"] == "a" else "a"].startswith("봇")
+        assert not p["context"][-1]["content"].endswith((" 0", " 1"))   # the two unfair ones were skipped
+    firsts = sum(p["real"] == "a" for p in pairs)
+    assert 5 < firsts < 25                            # both positions used
+    assert ev.blind_score(pairs, [p["real"] for p in pairs]) == (30, 30)
+    assert ev.blind_score(pairs, ["a"] * 30) == (firsts, 30)
+    with pytest.raises(ValueError, match="expected 30 picks"):
+        ev.blind_score(pairs, ["a"])
+    with pytest.raises(ValueError, match="no usable pairs"):
+        ev.blind_pairs([{**s, "tuned": ""} for s in samples])
+
+
+def test_blind_page_is_self_contained_and_hides_the_key_until_the_end(tmp_path):
+    out = ev.blind_test(_samples(), tmp_path / "blind.html", n=12, seed=3)
+    page = out.read_text(encoding="utf-8")
+    assert "http://" not in page and "https://" not in page and " src=" not in page   # nothing external
+    assert 'lang="ko"' in page and "진짜 답장" in page and "viewport" in page
+    data, key, salt = _page_parts(page)
+    assert len(data) == 12 and all(set(d) == {"context", "a", "b"} for d in data)   # no answer in the data
+    pairs = ev.load_blind_pairs(tmp_path / "blind_pairs.json")
+    truth = [p["real"] for p in pairs]
+    assert ev.decode_key(key, salt) == truth
+    assert [d["a"] for d in data] == [p["a"] for p in pairs]
+    # the stored bytes do not spell the answers: a constant pattern would give it away at a glance
+    import base64
+    assert [b & 1 for b in base64.b64decode(key)] != [a == "b" for a in truth]
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node not installed")
+def test_blind_page_javascript_decodes_the_same_key(tmp_path):
+    out = ev.blind_test(_samples(), tmp_path / "blind.html", n=12, seed=5)
+    page = out.read_text(encoding="utf-8")
+    _, key, salt = _page_parts(page)
+    fn = re.search(r"(function answers\(\)\{.*?return out;\})", page, re.S).group(1)
+    js = f'var KEY = "{key}", SALT = "{salt}";\n{fn}\nconsole.log(JSON.stringify(answers()));'
+    got = json.loads(subprocess.run(["node", "-e", js], capture_output=True, text=True, check=True).stdout)
+    assert got == ev.decode_key(key, salt) == [p["real"] for p in ev.load_blind_pairs(tmp_path / "blind_pairs.json")]
+
+
+def test_load_blind_pairs_rejects_a_wrong_file(tmp_path):
+    bad = tmp_path / "pairs.json"
+    bad.write_text('{"pairs": [{"a": "x"}]}', encoding="utf-8")
+    with pytest.raises(ValueError, match="expected"):
+        ev.load_blind_pairs(bad)
+
+
+# ----------------------------------------------------------------------------- end to end on the tiny stand-in
+
+@pytest.fixture(scope="module")
+def evaluated(tiny_adapter, sample_dataset_dir):
+    t0 = time.perf_counter()
+    table = ev.evaluate(tiny_adapter, sample_dataset_dir, n_prompts=200, progress=False)
+    return table, time.perf_counter() - t0
+
+
+def v(table, group, metric, system):
+    return ev._get(table, group, metric, system)
+
+
+@pytest.mark.slow
+def test_evaluate_returns_a_tidy_table_with_every_metric(evaluated):
+    table, seconds = evaluated
+    assert list(table.columns) == ["group", "metric", "system", "value"]
+    assert set(table.group) >= {"loss", "style", "style distance", "classifier", "failure", "diversity"}
+    assert set(table.system) == {"real", "base", "tuned", "her"}
+    for group, metrics in {"loss": ["val_loss", "perplexity"], "failure": ["echo", "self_repeat", "loop",
+                           "empty_or_broken", "memorised", "any_failure"], "diversity": ["distinct_1", "distinct_2"],
+                           "style": ["chars", "bubbles", "kk", "hh", "emoji", "emoticon", "question", "filler",
+                                     "ending=polite", "ending=banmal"]}.items():
+        for m in metrics:
+            for s in ("base", "tuned") if group == "loss" else ("real", "base", "tuned"):
+                assert math.isfinite(v(table, group, m, s)), (group, m, s)
+    assert v(table, "classifier", "heldout_accuracy", "real") > 0.9   # the two personas are easy to tell apart
+    samples = table.attrs["samples"]
+    assert len(samples) == table.attrs["n_prompts"] == 200
+    assert all(set(s) >= {"history", "her", "real", "base", "tuned"} for s in samples)
+    assert seconds < 120, f"200 prompts took {seconds:.0f}s (issue 7 §4: under 2 minutes on CPU)"
+
+
+@pytest.mark.slow
+def test_tuned_stand_in_moves_toward_my_style(evaluated):
+    """Issue 7 §3: a broken training run or chat template must fail here, not just look worse."""
+    table, _ = evaluated
+    share = {s: v(table, "classifier", "share_attributed_to_me", s) for s in ("base", "tuned", "real")}
+    polite = {s: v(table, "style", "ending=polite", s) for s in ("base", "tuned", "real")}
+    loss = {s: v(table, "loss", "val_loss", s) for s in ("base", "tuned")}
+    dist = ev.pivot(table, "style distance")[["base", "tuned"]].dropna()
+    report = f"share me {share}, ~요 endings {polite}, loss {loss}, mean distance {dist.mean().to_dict()}"
+    assert share["tuned"] >= share["base"] + 0.05, report
+    assert polite["tuned"] <= polite["base"] - 0.03, report
+    assert loss["tuned"] <= loss["base"] - 0.02, report
+    assert dist["tuned"].mean() < dist["base"].mean(), report
+
+
+@pytest.mark.slow
+def test_report_and_blind_page_from_a_real_run(evaluated, tmp_path):
+    table, _ = evaluated
+    md = ev.write_report(table, out_dir=tmp_path)
+    text = md.read_text(encoding="utf-8")
+    assert "## Verdict" in text and "Verdict:" in text and "perplexity" in text
+    assert (tmp_path / "eval_style.png").stat().st_size > 10_000
+    assert len(pd.read_csv(tmp_path / "eval.csv")) == len(table)
+    assert sum(1 for _ in open(tmp_path / "samples.jsonl", encoding="utf-8")) == 200
+    page = ev.blind_test(table.attrs["samples"], tmp_path / "blind_test.html", n=12)
+    assert len(_page_parts(page.read_text(encoding="utf-8"))[0]) == 12
+
+
+@pytest.mark.slow
+def test_cli_blind_generates_fresh_replies_and_writes_the_page(tiny_adapter, sample_dataset_dir, tmp_path, capsys):
+    out = tmp_path / "b.html"
+    assert ev.main(["blind", "--adapter", str(tiny_adapter), "--dataset", str(sample_dataset_dir), "--n", "4",
+                    "--n-prompts", "16", "--out", str(out)]) == 0
+    assert len(_page_parts(out.read_text(encoding="utf-8"))[0]) == 4
+    assert "blind test:" in capsys.readouterr().out
