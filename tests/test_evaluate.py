@@ -202,3 +202,39 @@ def test_cli_blind_generates_fresh_replies_and_writes_the_page(tiny_adapter, sam
                     "--n-prompts", "16", "--out", str(out)]) == 0
     assert len(_page_parts(out.read_text(encoding="utf-8"))[0]) == 4
     assert "blind test:" in capsys.readouterr().out
+
+
+# ----------------------------------------------------------------------------- the Streamlit page
+
+def test_streamlit_blind_page_keeps_the_key_on_the_server_and_scores(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from lib import config
+
+    for key in [k for k in __import__("os").environ if k.startswith("MALBEOT_")]:
+        monkeypatch.delenv(key)
+    ev.blind_test(_samples(), tmp_path / "blind.html", n=4, seed=2)
+    pairs = ev.load_blind_pairs(tmp_path / "blind_pairs.json")
+    page = next((config.ROOT / "app" / "pages").glob("2_*.py"))
+    at = AppTest.from_file(str(page), default_timeout=60)
+    at.secrets["app_password"] = "pw-blind-7"
+    at.secrets["blind_pairs"] = str(tmp_path / "blind_pairs.json")
+    at.run()
+    assert not at.exception and len(at.text_input) == 1         # the password gate comes first
+    at.text_input[0].input("pw-blind-7")
+    at.button[0].click()
+    at.run()
+    picks = []
+    for i, p in enumerate(pairs):
+        shown = " ".join(m.value for m in at.markdown)
+        assert "진짜는" not in shown and f"{i + 1} / 4" in at.get("progress")[0].proto.text
+        choice = p["real"] if i < 3 else ("b" if p["real"] == "a" else "a")   # 3 right, 1 wrong
+        picks.append(choice)
+        at.button(key=f"pick-{i}-{choice}").click()
+        at.run()
+        assert not at.exception
+    assert at.metric[0].value == "3 / 4"
+    assert ev.blind_verdict(3, 4) in at.success[0].value
+    at.button[0].click()                                        # 다시 하기
+    at.run()
+    assert "1 / 4" in at.get("progress")[0].proto.text
