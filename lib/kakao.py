@@ -570,29 +570,34 @@ def _parse_csv(text: str, name: str, warnings: list[str]) -> tuple[pd.DataFrame,
         raise ChatFormatError(f"{name}: broken Mac CSV export: expected rows 'YYYY-MM-DD HH:MM:SS,\"name\",\"text\"'; "
                               f"line {int(line[1]) + 1 if line else '?'}: {e}") from None
     dates = raw["Date"].to_numpy(dtype=object)
+    # file line of each row: header + rows before + line breaks inside earlier quoted messages
+    breaks = raw["Message"].str.count("\n").to_numpy(dtype="int64") + raw["User"].str.count("\n").to_numpy(dtype="int64")
+    line_of = 2 + np.arange(len(raw)) + np.concatenate([[0], np.cumsum(breaks)[:-1]]) if len(raw) else breaks
     parsed = pd.to_datetime(raw["Date"], format="%Y-%m-%d %H:%M:%S", errors="coerce")
     bad = parsed.isna().to_numpy()
     if bad.any():
-        i = int(np.nonzero(bad)[0][0])
+        i = int(np.flatnonzero(bad)[0])
         if bad.all() or i == 0:
             raise ChatFormatError(f"{name}: not a Mac CSV export: expected rows 'YYYY-MM-DD HH:MM:SS,\"name\",\"text\"'; "
-                                  f"data row {i + 1} has date {dates[i][:40]!r}")
-        for i in np.nonzero(bad)[0][:20]:
-            warnings.append(f"{name}: CSV row {i + 1}: date {dates[i][:40]!r} could not be read; time left empty")
+                                  f"line {line_of[i]} has date {dates[i][:40]!r}")
+        for i in np.flatnonzero(bad)[:20]:
+            warnings.append(f"{name}: line {line_of[i]}: date {dates[i][:40]!r} could not be read; time left empty")
     user = raw["User"].to_numpy(dtype=object)
-    msg = np.array([m.replace("\r", "") for m in raw["Message"].to_numpy(dtype=object)], dtype=object)
+    msg = raw["Message"].to_numpy(dtype=object)
     # invite/join/leave rows: the app writes the actor as User and the event as Message
-    cand = np.nonzero(np.char.find(msg.astype(str), " ") >= 0)[0] if len(msg) else []
     sys_rows = np.zeros(len(msg), bool)
-    for i in cand:
+    cand = raw["Message"].str.contains(r" invited | joined| left|님이 |님을 |채팅방 관리자|removed", regex=True)
+    for i in np.flatnonzero(cand.to_numpy(dtype=bool)):
         m = msg[i]
         if (m.startswith(user[i]) or not user[i]) and _CSV_SYS.fullmatch(m):
             sys_rows[i] = True
-    kinds = np.array([_kind_of(m) if len(m) < 80 else "text" for m in msg], dtype=object)
+    kinds = np.full(len(msg), "text", dtype=object)
+    for i in np.flatnonzero(raw["Message"].str.fullmatch(f"(?:{_PH_RX})|(?:.*\n)+.*").to_numpy(dtype=bool)):
+        kinds[i] = _kind_of(msg[i])
     kinds[sys_rows] = "system"
     df = pd.DataFrame({"time": parsed.astype("datetime64[ns]").to_numpy(),
-                       "speaker": np.where(sys_rows, None, user).astype(object), "text": msg, "kind": kinds})
-    df["speaker"] = df["speaker"].astype(object)
+                       "speaker": pd.Series(np.where(sys_rows, None, user), dtype=object),
+                       "text": pd.Series(msg, dtype=object), "kind": pd.Series(kinds, dtype=object)})
     return df, {"title": None, "saved_at": None, "segments": None}
 
 
