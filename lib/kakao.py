@@ -161,7 +161,7 @@ class Grammar:
     record: str                    # the FULL record line: defines time; may define date, spk, text, ph, sys
     dateline: str                  # a date line; defines dl (a string _parse_date reads)
     bare_system: bool = False      # PC: system sentences have no timestamp
-    dateline_needs_blank: bool = False  # Android date lines follow an empty line; elsewhere they are text
+    dateline_needs_blank: bool = True  # mobile date lines follow an empty line or the header; else text
     sample: str = ""               # what a record looks like (for error messages)
     rx: re.Pattern = field(init=False, repr=False)
     other_rx: re.Pattern = field(init=False, repr=False)
@@ -169,9 +169,10 @@ class Grammar:
     def __post_init__(self):
         # one findall over the whole text gives a tuple per line: record groups, or the date line, or
         # the whole line in "other". The record alternative comes first: a full record prefix wins.
-        self.rx = re.compile(f"^(?:{self.record}|(?P<dline>{self.dateline})|(?P<other>[^\\n]*))$", re.M)
-        # the few "other" lines: header, app notice, bare system sentence, else continuation text
-        alts = [r"(?P<saved>(?:저장한 날짜|Date Saved) ?: [^\n]*\d[^\n]*)", f"(?P<notice>{_NOTICE_RX})"]
+        self.rx = re.compile(f"^(?:{self.record}|(?P<other>[^\\n]*))$", re.M)
+        # the few "other" lines: date line, header, app notice, bare system sentence, else continuation
+        alts = [f"(?P<dline>{self.dateline})", r"(?P<saved>(?:저장한 날짜|Date Saved) ?: [^\n]*\d[^\n]*)",
+                f"(?P<notice>{_NOTICE_RX})"]
         if self.bare_system:
             alts.append(f"(?P<bsys>{_SYS_KO}|{_SYS_EN})")
         self.other_rx = re.compile("(?:" + "|".join(alts) + ")")
@@ -190,21 +191,21 @@ _MOBILE_TAIL = rf", (?:{_SPK_TEXT}|(?P<sys>[^\n]*))"
 GRAMMARS = {
     "pc_ko": Grammar("pc_ko", rf"\[(?P<spk>[^\n]*?)\] \[(?P<time>{_KO_TIME})\] ?{_TEXT}",
                      r"-{15} (?P<dl>\d{4}년 \d{1,2}월 \d{1,2}일 \S+|[A-Z][a-z]+, [A-Z][a-z]+ \d{1,2}, \d{4}) -{15}",
-                     bare_system=True, sample="[이름] [오후 3:17] 메시지"),
+                     bare_system=True, dateline_needs_blank=False, sample="[이름] [오후 3:17] 메시지"),
     "pc_en": Grammar("pc_en", rf"\[(?P<spk>[^\n]*?)\] \[(?P<time>\d{{1,2}}:\d\d [AP]M)\] ?{_TEXT}",
                      r"-{15} (?P<dl>[A-Z][a-z]+, [A-Z][a-z]+ \d{1,2}, \d{4}|\d{4}년 \d{1,2}월 \d{1,2}일 \S+) -{15}",
-                     bare_system=True, sample="[name] [2:37 PM] message"),
+                     bare_system=True, dateline_needs_blank=False, sample="[name] [2:37 PM] message"),
     "android_ko": Grammar("android_ko", rf"(?P<date>\d{{4}}년 \d{{1,2}}월 \d{{1,2}}일) (?P<time>{_KO_TIME}){_MOBILE_TAIL}",
-                          rf"(?P<dl>\d{{4}}년 \d{{1,2}}월 \d{{1,2}}일) {_KO_TIME}", dateline_needs_blank=True,
+                          rf"(?P<dl>\d{{4}}년 \d{{1,2}}월 \d{{1,2}}일) {_KO_TIME}",
                           sample="2026년 2월 8일 오후 3:17, 이름 : 메시지"),
     "android_en_old": Grammar("android_en_old", rf"(?P<time>\d{{1,2}}:\d\d[AaPp][Mm]), (?P<date>{_MONTH_FULL} \d{{1,2}}, "
                               rf"\d{{4}}){_MOBILE_TAIL}", rf"\d{{1,2}}:\d\d[AaPp][Mm], (?P<dl>{_MONTH_FULL} \d{{1,2}}, \d{{4}})",
                               dateline_needs_blank=True, sample="9:46AM, February 20, 2014, name : message"),
     "android_en_new": Grammar("android_en_new", rf"(?P<date>{_MONTH_FULL} \d{{1,2}}, \d{{4}}), (?P<time>{_EN_TIME}){_MOBILE_TAIL}",
-                              rf"(?P<dl>{_MONTH_FULL} \d{{1,2}}, \d{{4}}), {_EN_TIME}", dateline_needs_blank=True,
+                              rf"(?P<dl>{_MONTH_FULL} \d{{1,2}}, \d{{4}}), {_EN_TIME}",
                               sample="September 21, 2022, 5:12 PM, name : message"),
     "android_en_dmy": Grammar("android_en_dmy", rf"(?P<date>\d{{1,2}} {_MONTH_FULL} \d{{4}}), (?P<time>{_EN_TIME}){_MOBILE_TAIL}",
-                              rf"(?P<dl>\d{{1,2}} {_MONTH_FULL} \d{{4}}), {_EN_TIME}", dateline_needs_blank=True,
+                              rf"(?P<dl>\d{{1,2}} {_MONTH_FULL} \d{{4}}), {_EN_TIME}",
                               sample="14 October 2018, 7:29 PM, name : message"),
     "ios_ko": Grammar("ios_ko", rf"(?P<date>\d{{4}}\. \d{{1,2}}\. \d{{1,2}}\.) (?P<time>{_KO_TIME}|\d{{1,2}}:\d\d)"
                       rf"(?:, {_SPK_TEXT}|: (?P<sys>[^\n]*))",
@@ -367,24 +368,33 @@ def _parse_lines(text: str, fmt: str, name: str, warnings: list[str]) -> tuple[p
         return table[idx, gi[group] - 1]
 
     is_rec = table[:, gi["time"] - 1] != ""
-    is_date = table[:, gi["dline"] - 1] != ""
     other_all = table[:, gi["other"] - 1]
-    is_blank = ~is_rec & ~is_date & (other_all == "")
-    if g.dateline_needs_blank and is_date.any():
-        # Android writes an empty line before each date line; a date-like line inside a message is text
-        prev_blank = np.ones(n_lines, bool)
-        prev_blank[1:] = is_blank[:-1]
-        inner = is_date & ~prev_blank
-        for i in np.flatnonzero(inner):
-            if not re.match(r"(?:저장한 날짜|Date Saved) ?:", other_all[i - 1] or ""):
-                table[i, gi["other"] - 1] = table[i, gi["dline"] - 1]
-                is_date[i] = False
-        other_all = table[:, gi["other"] - 1]
-    is_other = ~is_rec & ~is_date & ~is_blank          # non-blank, neither record nor date line
+    is_blank = ~is_rec & (other_all == "")
+    is_other = ~is_rec & ~is_blank                     # non-blank and not a record: few lines
     rec_idx = np.flatnonzero(is_rec)
     n_rec = len(rec_idx)
     cum_rec = np.cumsum(is_rec)                         # records up to and including each line
     cum_blank = np.concatenate([[0], np.cumsum(is_blank)])
+    other_idx = np.flatnonzero(is_other)
+    other_lines = other_all[other_idx].tolist()
+
+    # classify the few other lines: date line, header, notice, bare system sentence, continuation
+    kind_of, day_of = {}, {}
+    for ln, line in zip(other_idx.tolist(), other_lines):
+        m = g.other_rx.fullmatch(line)
+        k = m.lastgroup if m else "cont"
+        if k == "dline":
+            # mobile apps write an empty line (or the header) before a date line; one inside a message is text
+            if g.dateline_needs_blank and ln and not is_blank[ln - 1] and kind_of.get(ln - 1) != "saved":
+                k = "cont"
+            else:
+                day_of[ln] = _parse_date(m["dl"])
+        kind_of[ln] = k
+    for ln in [ln for ln, k in kind_of.items() if k == "saved"]:
+        if kind_of.get(ln - 1) == "cont":      # the title line (also of an export appended mid-file)
+            kind_of[ln - 1] = "title"
+    date_idx = np.array(list(day_of), dtype=np.int64)
+    date_days = np.array([np.nan if d is None else d for d in day_of.values()], dtype="float64")
 
     # records: speaker/text/kind/clock vectorised; mobile system records have no "name : "
     speaker = at("spk", rec_idx)
@@ -396,30 +406,17 @@ def _parse_lines(text: str, fmt: str, name: str, warnings: list[str]) -> tuple[p
     kinds = _kinds_from_placeholders(at("ph", rec_idx), rtext)
     kinds[is_sys] = "system"
     sec = _cached_parse(at("time", rec_idx), _parse_time)
-    date_idx = np.flatnonzero(is_date)
     if "date" in gi:
         day = _cached_parse(at("date", rec_idx), _parse_date)
     else:  # PC: the day comes from the last date line above the record
         day = np.full(n_rec, np.nan)
         if len(date_idx):
-            days_d = _cached_parse(at("dline", date_idx), _parse_date)
             j = np.searchsorted(date_idx, rec_idx) - 1
-            day = np.where(j >= 0, days_d[np.maximum(j, 0)], np.nan)
+            day = np.where(j >= 0, date_days[np.maximum(j, 0)], np.nan)
     ts = day * 86400.0 + sec
-    date_days = dict(zip(date_idx.tolist(), _cached_parse(at("dline", date_idx), _parse_date).tolist()))
-    other_idx = np.flatnonzero(is_other)
-    other_lines = other_all[other_idx].tolist()
     del table
 
-    # the few other lines, in file order: headers, bare system rows / notices, continuation text
     header = {"title": None, "saved_at": None}
-    kind_of = {}
-    for ln, line in zip(other_idx.tolist(), other_lines):
-        m = g.other_rx.fullmatch(line)
-        kind_of[ln] = m.lastgroup if m else "cont"
-    for ln in [ln for ln, k in kind_of.items() if k == "saved"]:
-        if kind_of.get(ln - 1) == "cont":      # the title line (also of an export appended mid-file)
-            kind_of[ln - 1] = "title"
     struct = np.zeros(n_lines + 1, np.int64)  # date lines and headers seen so far (prefix sums)
     struct_lines = date_idx.tolist() + [ln for ln, k in kind_of.items() if k in ("saved", "title")]
     if struct_lines:
@@ -442,12 +439,14 @@ def _parse_lines(text: str, fmt: str, name: str, warnings: list[str]) -> tuple[p
             after_date = last_row is None or struct[ln] != struct[last_row[1]]
             if after_date:
                 j = np.searchsorted(date_idx, ln) - 1
-                clock = date_days[int(date_idx[j])] * 86400.0 if j >= 0 else np.nan
+                clock = date_days[j] * 86400.0 if j >= 0 else np.nan
             else:
                 key = last_row[0]
                 clock = ts[key[1]] if key[0] == "rec" else extra[key[1]][3]
             extra.append((rb, ln, line, clock))
             last_row = (("extra", len(extra) - 1), ln, True)
+        elif k == "dline":
+            pass  # only moves the day on (see `day` above)
         elif k == "saved":
             n_saved += 1
             if n_saved == 1:
