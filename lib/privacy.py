@@ -36,7 +36,7 @@ _REGION = "서울|부산|대구|인천|광주|대전|울산|세종|경기|강원
 _URL_TLD = r"(?:com|net|org|kr|co\.kr|me|io|ly|gl|to|app|dev|site|link|tv|gg)"
 
 _NUM_PARTS = [
-    ("URL", rf"(?:https?://|www\.)[^\s<>\"'\x00]+|(?<![\w@.])[A-Za-z0-9][\w\-]*(?:\.[\w\-]+)*\.{_URL_TLD}/[^\s<>\"'\x00]*"),
+    ("URL", rf"(?:https?://|www\.)[^\s<>\"'\x00]+|(?<![A-Za-z0-9_@.])[A-Za-z0-9][A-Za-z0-9_\-]*(?:\.[A-Za-z0-9_\-]+)*\.{_URL_TLD}/[^\s<>\"'\x00]*"),
     ("이메일", r"[A-Za-z0-9][A-Za-z0-9._%+\-]*\s?(?:@|＠|골뱅이)\s?[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"),
     ("IP", rf"{NB}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){{3}}(?::\d{{2,5}})?{NA}"),
     ("주민번호", rf"(?:(?<=앞자리)|(?<=앞자리 )|(?<=앞자리: )|(?<=앞자리는 ))\d{{6}}{NA}"
@@ -57,28 +57,31 @@ _NUM_PARTS = [
               rf"|{NB}(?=(?:\d-?){{10}})\d{{2,6}}-\d{{2,6}}-\d{{2,7}}(?:-\d{{1,3}})?{NA}|{NB}\d{{10,16}}{NA}"),
     ("생년월일", r"(?:생년월일|생일|출생|태어난\s?날|DOB|dob)[\s:은는이가]*(?:(?:19|20)?\d{2}\s?[년./\-]\s?)?\d{1,2}\s?[월./\-]\s?\d{1,2}일?"
                r"|(?:19|20)?\d{2}\s?[년./\-]\s?\d{1,2}\s?[월./\-]\s?\d{1,2}일?\s?생(?!각|활|산|선|기|겼|긴|길|존|명)"
-               r"|(?:생년월일|생일|DOB|dob)[\s:은는이가]*\d{6,8}(?![0-9])"),
-    ("아이디", r"(?:아이디|[Ii][Dd]|카톡|카카오톡|인스타그램|인스타|insta|instagram|트위터|틱톡|페북|페이스북|디코|디스코드|"
+               r"|(?:생년월일|생일|DOB|dob)[\s:은는이가]*(?:\d{6,8}|(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]))(?![0-9])"),
+    ("아이디", r"(?:아이디|아뒤|아디|[Ii][Dd]|카톡|카카오톡|인스타그램|인스타|insta|instagram|트위터|틱톡|페북|페이스북|디코|디스코드|"
               r"텔레그램|텔레|라인|깃허브|github|스냅챗|계정|닉네임)\s?(?:아이디|[Ii][Dd]|계정)?[\s:은는이가를]*"
               r"(?P<handle>@?(?=[A-Za-z0-9._]*[A-Za-z])[A-Za-z0-9][A-Za-z0-9._]{2,29})(?![A-Za-z0-9._@])"
               r"|(?<![\w.@])@[A-Za-z0-9_][A-Za-z0-9._]{1,29}(?![\w@])"),
 ]
 # Addresses: admin prefix (optional), then a road address or a lot number, then building/동/호.
 _ADMIN = rf"(?:(?:[가-힣]{{1,6}}(?:특별시|광역시|특별자치시|특별자치도|시|도|군|구|읍|면)|{_REGION}|경기도|강원도|제주도)\s?)"
-_ROAD = r"[가-힣][가-힣0-9]{0,10}(?:대로|로|길)\s?\d+(?:-\d+)?(?:\s?(?:번)?길)?(?:\s\d+(?:-\d+)?(?![\d\s]*[동호층]))?(?:\s?번지)?"
+# a road name starts a word; its number isn't a time, count or the "N가" of a district (종로 3가)
+_ROAD = (r"(?<![가-힣0-9])[가-힣][가-힣0-9]{0,10}(?:대로|로|길)\s?\d+(?:-\d+)?"
+         r"(?![0-9]|\s?(?:가|분|시간|시|번|명|개|월|일|년|살|원|호선|차|위|등|km|m\b|키로))"
+         r"(?:\s?(?:번)?길)?(?:\s\d+(?:-\d+)?(?![\d\s]*[동호층]))?(?:\s?번지)?")
 _LOT = r"(?<=[동리가] )\d{1,4}(?:-\d{1,4}(?:\s?번지)?|\s?번지)|(?<=[동리가])\d{1,4}(?:-\d{1,4}(?:\s?번지)?|\s?번지)"
-_BLDG = r"[가-힣A-Za-z0-9]{1,12}(?:아파트|빌라|오피스텔|맨션|타워|빌딩|하이츠|캐슬|자이|푸르지오|래미안|힐스테이트|아이파크)"
+_BLDG = r"(?<![가-힣A-Za-z0-9])[가-힣A-Za-z0-9]{1,12}(?:아파트|빌라|오피스텔|맨션|타워|빌딩|하이츠|캐슬|자이|푸르지오|래미안|힐스테이트|아이파크)"
 _UNIT = (r"\d{1,4}\s?동\s?\d{1,4}\s?호|\d{1,4}-\d{1,4}\s?호|\d{2,4}\s?호(?![가-힣])"
          r"|(?:[가-힣A-Za-z]{1,10}\s?)?(?:지하\s?)?\d{1,3}\s?층(?:\s?\d{1,4}\s?호)?")
 _ADDR = (rf"(?:{_ROAD}|{_LOT})(?:,?\s?{_BLDG})?(?:,?\s?(?:{_UNIT}))?"
-         rf"|(?:{_BLDG}\s?)(?:{_UNIT})|(?:(?<=원룸 )|(?<=투룸 )|(?<=빌라 )|(?<=오피스텔 )|(?<=기숙사 )|(?<=집 ))\d{{2,4}}\s?호(?![가-힣])|(?:{_BLDG}\s?)?(?<![0-9])\d{{1,4}}\s?동\s?\d{{1,4}}\s?호")
+         rf"|(?:{_BLDG}\s?)(?:{_UNIT})|(?:(?<=원룸 )|(?<=투룸 )|(?<=빌라 )|(?<=오피스텔 )|(?<=기숙사 )|(?<=집 ))\d{{2,4}}\s?호(?![가-힣])|(?<![0-9])\d{{1,4}}\s?동\s?\d{{1,4}}\s?호")
 _NUM_PARTS.insert(3, ("주소", _ADDR))
 
 NUM_RE = re.compile("|".join(f"(?P<g{i}>{p})" for i, (_, p) in enumerate(_NUM_PARTS)))
 _GROUP_TYPE = {f"g{i}": t for i, (t, _) in enumerate(_NUM_PARTS)}
 # Cheap prefilter for the number/ID pass.
 NUM_HINT = re.compile(rf"[0-9０-９@＠]|골뱅이|www\.|://|\.{_URL_TLD}\b|[공영빵]\s?[일]\s?[공영빵일육칠팔구]"
-                      r"|아이디|[Ii][Dd]|카톡|카카오톡|인스타|insta|트위터|틱톡|페북|페이스북|디코|디스코드|텔레|라인|깃허브|github|계정|닉네임")
+                      r"|아이디|아뒤|아디|[Ii][Dd]|카톡|카카오톡|인스타|insta|트위터|틱톡|페북|페이스북|디코|디스코드|텔레|라인|깃허브|github|계정|닉네임")
 
 # ---------------------------------------------------------------------------------------------
 # Names.
@@ -99,6 +102,8 @@ _WEAK = "한테|에게|께|랑|이랑|하고|가|는|도|를|을|은|이|의|와
 _STOP = set(BANKS.split("|")) | set("""자기 여보 애기 아가 공주 왕자 베이비 친구 엄마 아빠 언니 오빠 누나 동생 형님 아들 딸 남편 아내 와이프 여친 남친 우리 저희
 너희 걔네 얘네 쟤네 사람 선생 사장 부장 과장 대리 팀장 교수 의사 기사 작가 고객 손님 주인 가족 이모 삼촌 고모 할머니 할아버지 아저씨
 아줌마 강아지 고양이 하늘 사랑 가을 여름 봄날 겨울 이사 미래 희망 보람 소원 은혜 진주 나라 세상 하루 우주 별님 해님 달님 인간 천사
+바다 인생 조국 냥이 아기 영어 한국어 중국어 일본어 조선 기아 한강 무지 라임 로직 화요 보일 신세계 삼성 현대 카카오
+네이버 구글 애플 쿠팡 배민 스벅 이마트 다이소 롯데 신라 연세 고려 서강 한양 중앙 경희 건국 동국 홍익 숭실 유튜브 넷플 동네 학교
 바보 멍청 귀염 이쁜이 예쁜이 자식 새끼 녀석 놈 사랑이 여러분 모두 다들 니들 자네 당신 본인 상대 회사 학교 병원 경찰""".split())
 # City/district/neighbourhood names kiwi tags NNP like people; they are not personal data.
 _PLACES = set("""서울 부산 대구 인천 광주 대전 울산 세종 제주 수원 성남 분당 판교 일산 고양 용인 안양 부천 의정부 김포 파주 춘천
@@ -108,7 +113,14 @@ _PLACES = set("""서울 부산 대구 인천 광주 대전 울산 세종 제주 
 회기 이문 석계 공덕 마포 서대문 은평 강서 강동 송파 관악 동작 금천 양천 중랑 도봉 강북 광진 성동 하남 구리 남양주 동탄 광교
 미국 일본 중국 한국 대만 태국 베트남 유럽 영국 프랑스 독일 호주 캐나다 뉴욕 도쿄 오사카 후쿠오카 파리 런던 하와이 괌 발리""".split())
 _PLACES |= set(_REGION.split("|"))
-_PLACE_END = tuple("역 구 동 시 군 읍 면 리 로 길 산 강 천 대 점 관 원 사 교 항 도".split())
+# ordinary nouns that take 님/쌤/씨 themselves (부모님, 선배님, 기사님): not names before a title
+_HONORIFIC = set("""부모 선배 후배 대표 사장 고객 기사 직원 교수 감독 작가 원장 회장 부장 과장 차장 팀장 실장 대리 주임 사원 이사
+상무 전무 선생 목사 신부 판사 검사 의사 간호 손님 주인 형님 누님 동생 아버 어머 고모 이모 삼촌 예수 천사 조상 고수 아우 학우
+회원 관리 운영 담당 반장 총무 회계 점장 사부 도사 장인 달인 선수 코치 국장 위원 의원 총장 학장 사모 기장 승무 배우 가수 모델
+주치 소장 지점 본부 실무 주무 조교 강사 박사 석사 학생 수강 교장 교감 경찰 소방 군인 병장 상병 일병 중위 대위 소령 중령 대령
+해님 달님 별님 임금 왕자 공주 마마 각하 작은 큰""".split())
+_PLACE_END = tuple("역 구 동 시 군 읍 면 리 로 길 점 관 항".split())
+_PLACE_END3 = _PLACE_END + tuple("도 대 산 강 천 교 섬 사".split())  # 제주도, 전남대: 3-syllable words
 
 
 def _has_batchim(syl: str) -> bool:
@@ -127,6 +139,17 @@ FAKE_GIVEN = {
 }
 FAKE_GIVEN = {b: tuple(n for n in pool if len(n) == 2 and re.fullmatch(r"[가-힣]+", n)
                        and _has_batchim(n[-1]) == b) for b, pool in FAKE_GIVEN.items()}
+# Frequent given names across generations (helps where kiwi doesn't know a name).
+COMMON_GIVEN = set("""민준 서준 도윤 예준 시우 하준 주원 지호 지후 준우 준서 건우 도현 현우 지훈 우진 선우 서진 민재 현준 연우 유준
+정우 승우 승현 시윤 준혁 은우 지환 승민 지우 유찬 윤우 민성 준영 시후 진우 지원 수호 재윤 시현 동현 태윤 민우 재원 한결 은찬 윤호
+서연 서윤 지우 서현 민서 하은 하윤 윤서 지유 지민 채원 지아 수아 다은 예은 은서 수빈 지안 소율 예린 하린 수민 시은 유나 예서 채은
+다인 서아 아린 윤아 가은 연우 소윤 예원 지윤 서영 유진 수연 은지 혜린 민지 수진 지현 은비 나연 다현 혜진 소연 미경 은영 지영 현정
+정민 민수 영수 영호 영철 철수 영희 순자 영자 정숙 미숙 경숙 명숙 상철 상훈 성호 성민 성진 성훈 재현 재훈 재민 재석 동원 동훈 동욱
+태훈 태민 태현 태호 현수 현석 형준 경민 경수 진호 진수 진영 준호 준수 준기 민호 민혁 민석 민규 승훈 승기 승준 종현 종민 창민 기범
+병철 광수 대호 용준 용호 정훈 정호 정수 혁준 석진 윤호 보검 은혁 희철 진혁 상민 상우 동민 도경 민영 보영 보람 소희 슬기 혜원 혜수
+수정 수현 지혜 지은 지수 은혜 은정 은주 은희 미진 미영 미정 미란 선영 선희 경희 경아 주희 주연 가영 나영 다영 세영 소영 아영 예지
+유리 유나 윤정 윤희 이슬 정아 정은 지연 채린 하나 한솔 현아 혜정 효진 효정 희정 소정 수지 아름 다희 연희 채영 서희 예진 세은 연주""".split())
+FAKE_GIVEN = {b: tuple(n for n in pool if n not in COMMON_GIVEN) for b, pool in FAKE_GIVEN.items()}
 FAKE_SURNAMES = "김 이 박 최 정 강 조 윤 장 임 한 오 서 신 권 황 안 송 전 홍".split()
 FAKE_LATIN = "Alex Sam Jamie Robin Casey Jordan Taylor Morgan Riley Avery Quinn Drew".split()
 
@@ -142,10 +165,14 @@ def _kiwi():
 def _is_common(word: str) -> bool:
     """kiwi knows `word` as an ordinary word (NNG, adverb, verb phrase...), not a proper noun."""
     best, score = _kiwi().analyze(word, top_n=1)[0]
-    if any(t.tag == "NNP" or getattr(t, "oov", False) for t in best):  # oov: kiwi guessed
+    if any(getattr(t, "oov", False) for t in best):  # kiwi guessed: not in its dictionary
         return False
-    # Unknown strings get low scores; a confident non-NNP analysis means a dictionary word.
-    return score > -20.5 - 2.5 * max(0, len(word) - 2)
+    if len(best) == 1 and best[0].form == word:
+        return best[0].tag != "NNP"  # a dictionary word (구문, 동원); NNP = a name kiwi knows
+    if any(t.tag == "NNP" for t in best):
+        return False
+    # split into pieces (하+은, 주+ㄴ+영): an ordinary phrase only if kiwi is confident
+    return score > -19.5
 
 
 @lru_cache(maxsize=200_000)
@@ -186,7 +213,8 @@ CAND_RE = re.compile(rf"(?<![가-힣<0-9])(?:{_SUR2}|[{_SUR1}])?[{_SYL}]{{2}}[�
 
 _CUES = ({"", "이", "아", "야"} | {"이" + p for p in _I_PART.split("|")} | set(_TITLE.split("|"))
          | set(_WEAK.split("|")))
-_STRONG_I = {"이가", "이랑", "이한테", "이네", "이는", "이도", "이를", "이하고", "이에게"}
+# 이 + particle that never follows an ordinary word (사진이랑/다행이네 are normal; 사진이가 is not)
+_STRONG_I = {"이가", "이한테", "이는", "이도", "이를", "이에게", "이한테서", "이형", "이누나", "이언니", "이오빠"}
 
 
 def _readings(word: str) -> list[tuple[str, str, str, str]]:
@@ -217,7 +245,9 @@ def _strong(name: str, cue: str) -> bool:
 
 def _is_name(cand: str, sur: str, cue: str, tail: bool = False) -> bool:
     given = cand[len(sur):]
-    if cand in _STOP or given in _STOP or len(given) != 2 or not _namey(given) or cand in _PLACES:
+    if cand in _STOP or given in _STOP or len(given) != 2 or not _namey(given):
+        return False
+    if cand in _PLACES and not _strong(given, cue):  # 연희야 is a person, 연희 (동) a place
         return False
     if given[1] == "이" and _has_batchim(given[0]):  # 중이야, 집이야: X + 이, not a name
         return False
@@ -225,7 +255,7 @@ def _is_name(cand: str, sur: str, cue: str, tail: bool = False) -> bool:
     strong = _strong(given, cue)
     if tail and not (strong and cue not in ("아", "야")):  # 수빈씨가, 민준이네집에서; not 민준아빠
         return False
-    if cand.endswith(_PLACE_END) and not strong:
+    if cand.endswith(_PLACE_END3 if sur else _PLACE_END) and not strong:
         return False
     if cue.startswith("이") and len(cue) > 1 and _is_word(cand + "이"):  # 고양이가, 먹이를
         return False
@@ -233,25 +263,60 @@ def _is_name(cand: str, sur: str, cue: str, tail: bool = False) -> bool:
         # an ordinary word (수영, 지은): only a person-only cue makes it a name (수영이가, 지은언니)
         if sur or _is_word(cand + cue):  # 아저씨, 아가씨 are words of their own
             return False
-        return ((bat and cue in _STRONG_I) or cue in _TITLE_SET
-                or (cue in ("아", "야") and strong and not _is_word(cand)))
+        # (titles other than 씨 follow ordinary words too: 부모님, 선배님, 동네형)
+        return ((bat and cue in _STRONG_I) or cue == "씨"
+                or (cue in ("아", "야") and strong and _vocative(cand + cue))  # 동원아, not 언제야
+                or (cue in _TITLE_SET and cand not in _HONORIFIC)
+                or (cue in ("이네", "이랑") and _kiwi_nnp(cand + cue, cand)))
     if sur:
-        return _full_name_ok(cand) and (strong or not _is_common(given))
+        if not _nominal(cand + cue, cand):  # 이상하네, 설치하는: a verb, not 이 + 상하
+            return False
+        level = _full_name_level(cand)
+        return level >= 1 or (strong and _known_given(given))
+    if strong:
+        return True
+    if cue == "":  # a bare word: only a given name kiwi knows as such (민준 왔어?)
+        return _known_given(cand)
     if cue == "이" and bat:  # 하은이 같이: bare hypocoristic 이 on a word kiwi doesn't know
         return True
-    return strong or _kiwi_nnp(cand + cue, cand)
+    return _kiwi_nnp(cand + cue, cand)
 
 
 @lru_cache(maxsize=100_000)
-def _full_name_ok(stem: str) -> bool:
-    """kiwi reads surname+given as one proper noun (김철수), or as pieces it doesn't know
-    (최수빈, 박 서 준) rather than a word plus a verb ending (공유해, 조심해)."""
+def _vocative(word: str) -> bool:
+    """kiwi reads the final 아/야 of `word` as a vocative particle (JKV), not 이다 + 야."""
+    return any(t.tag == "JKV" for t in _kiwi().tokenize(word))
+
+
+@lru_cache(maxsize=100_000)
+def _nominal(word: str, stem: str) -> bool:
+    """No verb, adjective, suffix or ending starts inside `stem` when kiwi reads `word`."""
+    return not any(t.start < len(stem) and t.tag[0] in "VXE" and t.tag != "XSN" for t in _kiwi().tokenize(word))
+
+
+@lru_cache(maxsize=100_000)
+def _full_name_level(stem: str) -> int:
+    """2: kiwi reads surname+given as one proper noun or unknown word (김철수, 김지원, 박하늘);
+    1: as noun pieces it doesn't know (박 서 준); 0: a word plus an ending (공유해, 최지수?)."""
     best, score = _kiwi().analyze(stem, top_n=1)[0]
-    if len(best) == 1 and (best[0].tag == "NNP" or getattr(best[0], "oov", False)):
+    sur, given = _split_surname(stem)
+    if len(best) == 1 and best[0].tag == "NNP" and not getattr(best[0], "oov", False):
+        # kiwi calls many 3-syllable words NNP (연산자, 초대형): trust it when the rest isn't a word
+        if _known_given(given) or not (_is_word(stem[:2]) or _is_word(stem[1:])):
+            return 2
+    if _is_word(stem[:2]) or _is_word(stem[1:]) or score > -21:  # 연산자, 문자열, 조심해
+        return 0
+    # kiwi doesn't know the whole: fine if the given part alone is a name it knows (최 + 수빈)
+    return 1 if _known_given(given) else 0
+
+
+@lru_cache(maxsize=100_000)
+def _known_given(given: str) -> bool:
+    """A given name: in the list of common ones, or a proper noun kiwi knows."""
+    if given in COMMON_GIVEN:
         return True
-    if _is_word(stem[:2]) or score > -21:
-        return False
-    return all(t.tag in ("NNP", "NNG", "NNB", "NR") for t in best)
+    best, _ = _kiwi().analyze(given, top_n=1)[0]
+    return len(best) == 1 and best[0].tag == "NNP" and not getattr(best[0], "oov", False)
 
 
 @dataclass(frozen=True)
@@ -351,10 +416,11 @@ class Anonymizer:
                 (c for c, s, cue, tail in _readings(word) if _is_name(c, s, cue, bool(tail))), None)
         return self._decision[word]
 
-    def _sub_names(self, text: str, hits: list) -> str:
-        def known(m):
+    def _sub_names(self, text: str, hit) -> str:
+        """Replace names in `text` (one message or a \\x00-joined block); hit(pos, type, raw) records."""
+        def known(m, base=0):
             raw = m.group("kn")
-            hits.append((NAME, raw))
+            hit(base + m.start(), NAME, raw)
             return self.pseudonym(raw)
 
         def repl(m):
@@ -363,8 +429,10 @@ class Anonymizer:
             word = m.group(0)
             name = self._name_decision(word)
             if name is None:  # maybe a known name inside (우리민지)
-                return self._known_re.sub(known, word) if self._known_re is not None else word
-            hits.append((NAME, name))
+                if self._known_re is None:
+                    return word
+                return self._known_re.sub(lambda k: known(k, m.start()), word)
+            hit(m.start(), NAME, name)
             return self.pseudonym(name) + word[len(name):]
         return self._names_re.sub(repl, text) if self._names_re is not None else text
 
@@ -396,58 +464,72 @@ class Anonymizer:
         return NUM_RE.sub(repl, text)
 
     # ------------------------------------------------------------------ public API
-    def _mask_unique(self, text: str) -> tuple[str, tuple]:
-        hits: list = []
-        out = text
-        if NUM_HINT.search(out):
-            out = self._sub_numbers(out, hits)
-        out = self._sub_names(out, hits)
-        return out, tuple(hits)
-
     def mask(self, text: str) -> str:
         return self.mask_many([text])[0]
 
-    def mask_many(self, texts) -> list[str]:
-        """Mask a batch (list or pd.Series of str; None/NaN become ""); same as [mask(t) for t in texts]."""
+    def mask_many(self, texts, block: int = 50_000) -> list[str]:
+        """Mask a batch (list or pd.Series of str; None/NaN become ""); same as [mask(t) for t in texts].
+
+        Each unique string is masked once and cached. Numbers/IDs: only the messages the cheap
+        NUM_HINT finds; names: one regex pass over a \\x00-joined block of messages.
+        """
         texts = ["" if t is None or t != t else str(t) for t in texts]
         mult = Counter(texts)
         new = [t for t in mult if t not in self._cache]
-        if new:
-            need = _needs_work(new, self._hint_re())
-            for t, flag in zip(new, need):
-                self._cache[t] = self._mask_unique(t) if flag else (t, ())
+        for b in range(0, len(new), block):
+            chunk = new[b:b + block]
+            for t, out, hits in zip(chunk, *self._mask_block(chunk)):
+                self._cache[t] = (out, tuple(hits))
         for t, n in mult.items():
             for typ, raw in self._cache[t][1]:
                 self.counts[typ] += n
                 self.seen.add(raw)
         return [self._cache[t][0] for t in texts]
 
-    def _hint_re(self):
-        if not hasattr(self, "_hint"):
-            parts = [NUM_HINT.pattern]
-            if self._names_re is not None:
-                parts.append(self._names_re.pattern)
-            self._hint = re.compile("|".join(f"(?:{p})" for p in parts))
-        return self._hint
-
-
-def _needs_work(texts: list[str], hint: re.Pattern, block: int = 20_000) -> list[bool]:
-    """Which texts contain any hint, found with one regex pass per block of joined texts."""
-    flags = [False] * len(texts)
-    for b in range(0, len(texts), block):
-        chunk = texts[b:b + block]
+    def _mask_block(self, chunk: list[str]) -> tuple[list[str], list[list]]:
+        hits: list[list] = [[] for _ in chunk]
+        chunk = list(chunk)
+        for i in _matching(chunk, NUM_HINT):
+            chunk[i] = self._sub_numbers(chunk[i], hits[i])
+        if self._names_re is None:
+            return chunk, hits
+        sep = "\x00"
+        if any(sep in t for t in chunk):  # a message with NUL can't be joined; mask it alone
+            solo = [i for i, t in enumerate(chunk) if sep in t]
+            for i in solo:
+                chunk[i] = self._sub_names(chunk[i], lambda pos, typ, raw, i=i: hits[i].append((typ, raw)))
+            rest = [i for i, t in enumerate(chunk) if sep not in t]
+        else:
+            rest = range(len(chunk))
+        rest = list(rest)
+        if not rest:
+            return chunk, hits
         starts, pos = [], 0
-        for t in chunk:
+        for i in rest:
             starts.append(pos)
-            pos += len(t) + 1
-        joined = "\x00".join(chunk)
-        i_last = -1
-        for m in hint.finditer(joined):
-            i = bisect.bisect_right(starts, m.start()) - 1
-            if i != i_last:
-                flags[b + i] = True
-                i_last = i
-    return flags
+            pos += len(chunk[i]) + 1
+
+        def hit(at, typ, raw):
+            hits[rest[bisect.bisect_right(starts, at) - 1]].append((typ, raw))
+        joined = self._sub_names(sep.join(chunk[i] for i in rest), hit)
+        for i, out in zip(rest, joined.split(sep)):
+            chunk[i] = out
+        return chunk, hits
+
+
+def _matching(texts: list[str], rx: re.Pattern) -> list[int]:
+    """Indices of texts where `rx` matches, found with one pass over the joined texts."""
+    starts, pos = [], 0
+    for t in texts:
+        starts.append(pos)
+        pos += len(t) + 1
+    found, last = [], -1
+    for m in rx.finditer("\x00".join(texts)):
+        i = bisect.bisect_right(starts, m.start()) - 1
+        if i != last:
+            found.append(i)
+            last = i
+    return found
 
 
 # -------------------------------------------------------------------------------------------------
