@@ -553,21 +553,35 @@ def _kinds_from_placeholders(ph: np.ndarray, text: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 # Mac CSV
 
+_CSV_ROW = re.compile(r'^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,"', re.M)
 _CSV_SYS = re.compile(rf"(?:{_SYS_EN}|{_SYS_KO})")
 
 
 def _parse_csv(text: str, name: str, warnings: list[str]) -> tuple[pd.DataFrame, dict]:
-    import csv
     lines = text.split("\n", 1)
     body = lines[1] if len(lines) > 1 else ""
+    cut_row = None
+    if body.count('"') % 2:
+        # cut off inside a quoted message: keep the complete rows, and the cut row as far as it goes
+        starts = [m.start() for m in _CSV_ROW.finditer(body)]
+        if starts:
+            tail = body[starts[-1]:]
+            m = re.match(r'(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),"((?:[^"]|"")*)","((?:[^"]|"")*)$', tail, re.S)
+            if m:
+                body = body[:starts[-1]]
+                cut_row = (m[1], m[2].replace('""', '"'), m[3].replace('""', '"').rstrip("\n"))
+                warnings.append(f"{name}: file ends inside the last message (cut off?); kept what is there")
     try:
         raw = pd.read_csv(io.StringIO(body), header=None, names=["Date", "User", "Message"], dtype=str,
-                          keep_default_na=False, engine="c", quoting=csv.QUOTE_MINIMAL, on_bad_lines="error",
-                          skip_blank_lines=True)
+                          keep_default_na=False, engine="c", on_bad_lines="error", skip_blank_lines=True)
+    except pd.errors.EmptyDataError:
+        raw = pd.DataFrame({c: pd.Series([], dtype=str) for c in ["Date", "User", "Message"]})
     except (pd.errors.ParserError, ValueError) as e:
-        line = re.search(r"line (\d+)", str(e))
+        row = re.search(r"(?:line|row) (\d+)", str(e))
         raise ChatFormatError(f"{name}: broken Mac CSV export: expected rows 'YYYY-MM-DD HH:MM:SS,\"name\",\"text\"'; "
-                              f"line {int(line[1]) + 1 if line else '?'}: {e}") from None
+                              f"near line {int(row[1]) + 1 if row else 2}: {e}") from None
+    if cut_row:
+        raw = pd.concat([raw, pd.DataFrame([cut_row], columns=raw.columns, dtype=str)], ignore_index=True)
     dates = raw["Date"].to_numpy(dtype=object)
     # file line of each row: header + rows before + line breaks inside earlier quoted messages
     breaks = raw["Message"].str.count("\n").to_numpy(dtype="int64") + raw["User"].str.count("\n").to_numpy(dtype="int64")
@@ -616,8 +630,20 @@ def read_chat(path: str | Path | Iterable[str | Path]) -> pd.DataFrame:
         return _merge(frames)
     path = Path(path)
     parts = _read_bytes(path)
-    frames = [_read_one(name, data) for name, data in parts]
-    return frames[0] if len(frames) == 1 else _merge(frames)
+    if len(parts) == 1:
+        return _read_one(*parts[0])
+    # a zip with several text files: read the ones that are exports, say which were skipped
+    frames, errors = [], []
+    for name, data in parts:
+        try:
+            frames.append(_read_one(name, data))
+        except ChatFormatError as e:
+            errors.append(str(e))
+    if not frames:
+        raise ChatFormatError(errors[0])
+    df = frames[0] if len(frames) == 1 else _merge(frames)
+    df.attrs["warnings"] = list(df.attrs["warnings"]) + [f"skipped (not an export): {e}" for e in errors]
+    return df
 
 
 def _read_one(name: str, data: bytes) -> pd.DataFrame:

@@ -305,6 +305,19 @@ def test_truncated_mid_character_keeps_complete_records(tmp_path):
     assert df["text"].iloc[-1] == "사" and any("mid-character" in w for w in df.attrs["warnings"])
 
 
+def test_truncated_csv_and_cp949_keep_complete_records(tmp_path):
+    p = tmp_path / "cut.csv"
+    p.write_bytes(MAC.encode()[: MAC.encode().index(b"[\xea\xb0\x95")])  # inside the quoted 2-line message
+    df = read_chat(p)
+    assert rows(df)[:1] == EXPECTED["mac_csv"][1][:1]
+    assert df["text"].iloc[-1] == "첫 줄" and len(df.attrs["warnings"]) == 1
+    data = PC_KO.encode("cp949")
+    p = tmp_path / "cut949.txt"
+    p.write_bytes(data[: data.index("사진 보내줘".encode("cp949")) + 3])  # 사 + half of 진
+    df = read_chat(p)
+    assert rows(df)[:5] == EXPECTED["pc_ko"][1][:5] and df["text"].iloc[-1] == "사"
+
+
 # ---------------------------------------------------------------------------------------------
 # Encodings and containers
 
@@ -320,9 +333,11 @@ def test_zip_is_read_through(tmp_path):
         f.writestr("KakaoTalkChats.txt", ANDROID_KO.encode("utf-8"))
         f.writestr("__MACOSX/._KakaoTalkChats.txt", b"\x00\x05")
         f.writestr("photo.jpg", b"\xff\xd8\xff")
+        f.writestr("readme.txt", "이 압축 파일은 대화 내보내기입니다.".encode())
     df = read_chat(z)
     assert rows(df) == EXPECTED["android_ko"][1]
     assert df.attrs["source"].endswith("!KakaoTalkChats.txt")
+    assert len(df.attrs["warnings"]) == 1 and "readme.txt" in df.attrs["warnings"][0]
     empty = tmp_path / "photos.zip"
     with zipfile.ZipFile(empty, "w") as f:
         f.writestr("photo.jpg", b"\xff\xd8\xff")
