@@ -15,6 +15,7 @@ import argparse
 import codecs
 import gc
 import io
+import itertools
 import re
 import sys
 import zipfile
@@ -357,8 +358,9 @@ def _parse_lines(text: str, fmt: str, name: str, warnings: list[str]) -> tuple[p
     try:
         found = g.rx.findall(text)
         n_lines = len(found)
-        table = np.array(found, dtype=object).reshape(n_lines, g.rx.groups) if n_lines else \
-            np.empty((0, g.rx.groups), dtype=object)
+        # flat fromiter is ~2x faster than np.array(list of tuples), which probes every tuple's shape
+        table = np.fromiter(itertools.chain.from_iterable(found), dtype=object,
+                            count=n_lines * g.rx.groups).reshape(n_lines, g.rx.groups)
         del found
     finally:
         if gc_was:
@@ -582,13 +584,16 @@ def _parse_csv(text: str, name: str, warnings: list[str]) -> tuple[pd.DataFrame,
                               f"near line {int(row[1]) + 1 if row else 2}: {e}") from None
     if cut_row:
         raw = pd.concat([raw, pd.DataFrame([cut_row], columns=raw.columns, dtype=str)], ignore_index=True)
-    dates = raw["Date"].to_numpy(dtype=object)
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     # file line of each row: header + rows before + line breaks inside earlier quoted messages
     breaks = raw["Message"].str.count("\n").to_numpy(dtype="int64") + raw["User"].str.count("\n").to_numpy(dtype="int64")
     line_of = 2 + np.arange(len(raw)) + np.concatenate([[0], np.cumsum(breaks)[:-1]]) if len(raw) else breaks
     parsed = pd.to_datetime(raw["Date"], format="%Y-%m-%d %H:%M:%S", errors="coerce")
     bad = parsed.isna().to_numpy()
     if bad.any():
+        dates = raw["Date"].to_numpy(dtype=object)
         i = int(np.flatnonzero(bad)[0])
         if bad.all() or i == 0:
             raise ChatFormatError(f"{name}: not a Mac CSV export: expected rows 'YYYY-MM-DD HH:MM:SS,\"name\",\"text\"'; "
@@ -597,15 +602,20 @@ def _parse_csv(text: str, name: str, warnings: list[str]) -> tuple[pd.DataFrame,
             warnings.append(f"{name}: line {line_of[i]}: date {dates[i][:40]!r} could not be read; time left empty")
     user = raw["User"].to_numpy(dtype=object)
     msg = raw["Message"].to_numpy(dtype=object)
+    # RE2 (pyarrow) prefilters over the whole column; Python regexes only on the few hits
+    marr = pa.array(raw["Message"], type=pa.large_string())
+
+    def hits(pattern: str) -> np.ndarray:
+        return np.flatnonzero(pc.fill_null(pc.match_substring_regex(marr, pattern), False).to_numpy(zero_copy_only=False))
+
     # invite/join/leave rows: the app writes the actor as User and the event as Message
     sys_rows = np.zeros(len(msg), bool)
-    cand = raw["Message"].str.contains(r" invited | joined| left|님이 |님을 |채팅방 관리자|removed", regex=True)
-    for i in np.flatnonzero(cand.to_numpy(dtype=bool)):
+    for i in hits(r" invited | joined| left|님이 |님을 |채팅방 관리자|removed"):
         m = msg[i]
         if (m.startswith(user[i]) or not user[i]) and _CSV_SYS.fullmatch(m):
             sys_rows[i] = True
     kinds = np.full(len(msg), "text", dtype=object)
-    for i in np.flatnonzero(raw["Message"].str.fullmatch(f"(?:{_PH_RX})|(?:.*\n)+.*").to_numpy(dtype=bool)):
+    for i in hits(f"^(?:{_PH_RX})$|\n"):
         kinds[i] = _kind_of(msg[i])
     kinds[sys_rows] = "system"
     df = pd.DataFrame({"time": parsed.astype("datetime64[ns]").to_numpy(),
