@@ -84,7 +84,6 @@ _SYS_KO = (r"[^\n]+님이 (?:들어왔습니다|나갔습니다|[^\n]+(?:을|를
            r"|[^\n]+님을 내보냈습니다\.|채팅방 관리자가 [^\n]+|[^\n]+님이 방장[^\n]+|방장이 [^\n]+|[^\n]+님이 부방장[^\n]+")
 _SYS_EN = (r"[^\n]+ (?:joined this chatroom|left this chatroom|has left this chatroom|left the chatroom)\.(?:You may[^\n]*)?"
            r"|[^\n]+ invited [^\n]+\.|[^\n]+ removed [^\n]+ from this chatroom\.|[^\n]+ has been removed[^\n]*")
-_SYS_FULL = re.compile(f"(?:{_SYS_KO}|{_SYS_EN}|{_NOTICE_RX})")
 
 # ---------------------------------------------------------------------------------------------
 # Date and time strings, parsed once per distinct value.
@@ -271,6 +270,8 @@ def _read_bytes(path: Path) -> list[tuple[str, bytes]]:
     """[(name, bytes)] of the export(s) in `path`; a zip is read through to the text export(s) inside."""
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file")
+    if path.is_dir():
+        raise ChatFormatError(f"{path}: is a folder; expected a KakaoTalk export file (.txt, .csv or .zip) (line 1)")
     data = path.read_bytes()
     if data[:4] != b"PK\x03\x04":
         return [(str(path), data)]
@@ -342,13 +343,6 @@ def _format_of_saved(saved: str, title: str) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # The engine for the line-based formats.
-
-def _factorized_parse(values: np.ndarray, parse: Callable[[str], int | None]) -> np.ndarray:
-    """Parse an object array of strings via its distinct values; float array, NaN where unparsable."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    parsed = np.array([np.nan if (v := parse(u)) is None else v for u in uniques] + [np.nan], dtype="float64")
-    return parsed[codes]  # code -1 (missing) picks the trailing NaN
-
 
 def _parse_lines(text: str, fmt: str, name: str, warnings: list[str]) -> tuple[pd.DataFrame, dict]:
     g = GRAMMARS[fmt]
@@ -533,14 +527,6 @@ def _cached_parse(values: np.ndarray, parse: Callable[[str], int | None]) -> np.
         return np.empty(0)
     cache = {u: (np.nan if (v := parse(u)) is None else float(v)) for u in set(values.tolist())}
     return np.fromiter(map(cache.__getitem__, values), dtype="float64", count=len(values))
-
-
-def _nth_line(text: str, i: int) -> str:
-    start = 0
-    for _ in range(i):
-        start = text.index("\n", start) + 1
-    end = text.find("\n", start)
-    return text[start:] if end < 0 else text[start:end]
 
 
 def _kinds_from_placeholders(ph: np.ndarray, text: np.ndarray) -> np.ndarray:
