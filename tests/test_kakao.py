@@ -496,3 +496,21 @@ def test_large_export_is_vectorised(tmp_path):
     df = read_chat(p)
     assert len(df) == len(big) and time.perf_counter() - t < 5
     assert np.array_equal(df["time"].to_numpy(), big["time"].to_numpy())
+
+
+def test_benchmark_synthetic_export_tiles_the_sample(tmp_path):
+    """benchmarks/parse_speed.write_synthetic (also used by the dataset benchmark) writes copies of the
+    sample chat with shifted dates that read back exactly."""
+    sys.path.insert(0, str(config.ROOT / "benchmarks"))
+    from parse_speed import write_synthetic
+
+    from lib import sample
+
+    base = sample.generate(0)
+    one = len(render_chat(base, "android_ko").encode())
+    p = write_synthetic(tmp_path / "syn.txt", size_mb=2.4 * one / 1e6, fmt="android_ko", seed=0)
+    df = read_chat(p)
+    assert df.attrs["format"] == "android_ko" and df.attrs["warnings"] == []
+    assert len(df) == 2 * len(base) and df["time"].is_monotonic_increasing
+    assert list(df["text"][len(base):]) == list(base["text"])
+    assert (df["time"][len(base):].reset_index(drop=True) - base["time"]).nunique() == 1
