@@ -1,0 +1,293 @@
+"""What every page of the app shares: settings (st.secrets, then MALBEOT_* environment variables),
+the password gate and the one Chatbot per server with the lock all sessions take to generate.
+
+    import common                      # app/ is on sys.path for the main page and app/pages/*
+    common.require_password()          # nothing below this line runs until she is logged in
+    bot, lock = common.get_chatbot()
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import html
+import json
+import os
+import sys
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import streamlit as st
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:       # `streamlit run app/...` puts only app/ on the path
+    sys.path.insert(0, str(ROOT))
+
+from lib import chat, config  # noqa: E402
+
+# Keys passed to lib.backends.open_backend, read from secrets (flat or a [backend] table) or MALBEOT_<KEY>.
+BACKEND_KEYS = ("backend", "adapter", "model", "quant", "device", "threads", "gguf", "tokenizer", "n_ctx",
+                "base_url", "api_key", "repo", "token", "timeout", "context_length")
+ALIASES = {"hf_repo": "repo", "hub_repo": "repo", "hf_token": "token", "hub_token": "token"}
+NUMBERS = {"threads": int, "n_ctx": int, "timeout": float, "context_length": int}
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
+LOADING = "모델을 불러오는 중이에요… 처음 한 번만 걸려요 (1~2분)"
+
+
+# ------------------------------------------------------------------------------------------ settings
+
+def _secrets() -> dict:
+    try:
+        return {k: st.secrets[k] for k in st.secrets}
+    except FileNotFoundError:          # no secrets.toml anywhere: environment only
+        return {}
+
+
+def setting(name: str, default=None):
+    """A value from st.secrets, else the environment (MALBEOT_APP_PASSWORD, ...; Hugging Face Spaces
+    passes its secrets that way), else `default`."""
+    value = _secrets().get(name)
+    if value is None:
+        value = os.environ.get(f"MALBEOT_{name.upper()}")
+    return default if value is None or value == "" else value
+
+
+def flag(name: str, default: bool = False) -> bool:
+    value = setting(name, default)
+    return value if isinstance(value, bool) else str(value).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def backend_spec() -> dict:
+    """The spec for lib.backends.open_backend: `backend = "local"|"llamacpp"|"remote"` plus its keys.
+    A local backend without `adapter` serves the newest trained run (outputs/adapters/latest)."""
+    table = _secrets().get("backend")
+    if hasattr(table, "keys"):                 # a [backend] table in secrets.toml
+        raw = {k: table[k] for k in table}
+        raw.setdefault("backend", raw.pop("kind", "local"))
+    else:
+        raw = {k: v for k in (*BACKEND_KEYS, *ALIASES) if (v := setting(k)) is not None}
+    spec = {ALIASES.get(k, k): v for k, v in raw.items()}
+    for key, kind in NUMBERS.items():         # environment variables arrive as text
+        if key in spec:
+            spec[key] = kind(spec[key])
+    if str(spec.get("quant", "")).lower() in {"none", "null", "off"}:
+        spec["quant"] = None
+    spec.setdefault("backend", "local")
+    if spec["backend"] in {"local", "transformers"} and not (spec.get("adapter") or spec.get("model")):
+        from lib.train import latest_adapter
+
+        spec["adapter"] = str(latest_adapter())
+    return spec
+
+
+# --------------------------------------------------------------------------------------------- gate
+
+def is_localhost() -> bool:
+    """True only for a browser on this machine: a loopback connection AND a localhost Host header.
+    A tunnel (cloudflared, ngrok) connects from loopback too, but carries its public host name."""
+    headers = st.context.headers
+    host = headers.get("Host") if headers else None
+    if not host or st.context.ip_address is not None:     # ip_address is None only for loopback
+        return False
+    return urlsplit(f"//{host}").hostname in LOCAL_HOSTS
+
+
+def _fingerprint(password: str) -> str:
+    # what the session remembers: changing the password logs everyone out
+    return hashlib.sha256(b"malbeot-session:" + password.encode()).hexdigest()
+
+
+def require_password() -> None:
+    """Stop the page here until the visitor typed `app_password` (constant-time comparison).
+    Without a password the page opens only on localhost, and says so."""
+    password = setting("app_password")
+    if not password:
+        if is_localhost():
+            st.caption("🔓 비밀번호가 없어서 이 컴퓨터(localhost)에서만 열려요. "
+                       "공개하려면 secrets에 `app_password`를 넣어 주세요.")
+            return
+        st.error("🔒 비밀번호가 설정되지 않아서 열 수 없어요. 관리자는 secrets에 `app_password`를 넣어 주세요. "
+                 "(비밀번호 없이는 이 컴퓨터의 localhost 주소로만 열립니다.)")
+        st.stop()
+    password = str(password)
+    if hmac.compare_digest(st.session_state.get("_auth", ""), _fingerprint(password)):
+        return
+    st.html('<div class="kt-login"><div class="kt-login-icon">💬</div>'
+            '<div class="kt-login-title">말버릇</div><div class="kt-login-sub">비밀번호를 입력해 주세요</div></div>')
+    with st.form("login", border=False):
+        typed = st.text_input("비밀번호", type="password", placeholder="비밀번호", label_visibility="collapsed")
+        submitted = st.form_submit_button("들어가기", type="primary", width="stretch")
+    if submitted:
+        if hmac.compare_digest(typed.encode(), password.encode()):
+            st.session_state["_auth"] = _fingerprint(password)
+            st.rerun()
+        time.sleep(1.0)   # slows guessing; per request, so a wrong try costs the guesser a second
+        st.error("비밀번호가 달라요.")
+    st.stop()
+
+
+def logout() -> None:
+    st.session_state.pop("_auth", None)
+
+
+# ------------------------------------------------------------------------------------------ chatbot
+
+def _adapter_meta(spec: dict) -> tuple[dict, str | None]:
+    """Generation defaults (the profile's, saved with the run in malbeot.json) and the system line
+    the dataset was built with, so the page prompts exactly as training did."""
+    folder = spec.get("adapter") or spec.get("tokenizer")
+    meta_path = config.resolve(folder) / "malbeot.json" if folder else None
+    if not meta_path or not meta_path.is_file():
+        return {}, None
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    gen = {k: v for k, v in (meta.get("generation") or {}).items() if k in chat.DEFAULT_GENERATION}
+    system = meta.get("system_prompt")
+    card = config.resolve(meta["dataset"]) / "card.json" if meta.get("dataset") else None
+    if system is None and card and card.is_file():
+        system = (json.loads(card.read_text(encoding="utf-8")).get("params") or {}).get("system_prompt")
+    return gen, system
+
+
+@st.cache_resource(show_spinner=LOADING, max_entries=1)
+def _load(spec_json: str):
+    """Once per server (every session shares it): the backend, its Chatbot and the generation lock."""
+    from lib.backends import open_backend
+
+    spec = json.loads(spec_json)
+    gen, system = _adapter_meta(spec)
+    return chat.Chatbot(open_backend(spec), generation=gen, system=system), threading.Lock()
+
+
+def get_chatbot():
+    """(Chatbot, lock). A spinner shows while the model loads; a failure is shown, not cached."""
+    spec = {}
+    try:
+        spec = backend_spec()
+        return _load(json.dumps(spec, sort_keys=True, default=str))
+    except Exception as err:  # shown to the (logged-in) owner so a wrong setting is easy to fix
+        shown = {k: v for k, v in spec.items() if k not in ("api_key", "token")}
+        st.error(f"모델을 불러오지 못했어요. {type(err).__name__}: {err}\n\n설정: `{shown}`")
+        st.stop()
+
+
+# --------------------------------------------------------------------------------------------- logs
+
+_log_lock = threading.Lock()
+
+
+def log_turn(messages: list[dict]) -> Path | None:
+    """Append the last exchange to outputs/chats/<date>.jsonl, only when the owner set log_chats = true."""
+    if not flag("log_chats"):
+        return None
+    path = Path(setting("log_dir", str(config.OUTPUTS / "chats"))) / f"{datetime.now(timezone.utc):%Y-%m-%d}.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = json.dumps({"messages": messages[-2:]}, ensure_ascii=False) + "\n"
+    with _log_lock, open(path, "a", encoding="utf-8") as f:   # one short O_APPEND write per turn
+        f.write(line)
+    return path
+
+
+# -------------------------------------------------------------------------------------------- look
+# KakaoTalk on a phone: blue-grey room, her yellow bubbles on the right, his white ones on the left
+# under a name and a rounded-square avatar, small grey times beside the last bubble of a turn.
+
+CSS = """
+.stApp { background: #BACEE0; }
+.block-container { max-width: 560px; padding: 2.6rem .7rem 5.5rem; }
+header[data-testid="stHeader"] { background: transparent; }
+.kt, .kt-login { font-family: -apple-system, "Apple SD Gothic Neo", "Noto Sans KR", "Malgun Gothic", sans-serif; }
+.kt-top { display: flex; align-items: center; gap: .55rem; font-weight: 700; font-size: 1.08rem; color: #191919; }
+.kt-top small { display: block; font-weight: 400; font-size: .72rem; color: #556677; }
+.kt-top .kt-avatar { width: 34px; height: 34px; }
+.kt-date { text-align: center; margin: .4rem 0 .9rem; }
+.kt-date span { background: rgba(0,0,0,.13); color: #fff; font-size: .72rem; padding: .2rem .8rem; border-radius: 999px; }
+.kt-row { display: flex; align-items: flex-start; gap: .45rem; margin: .35rem 0; }
+.kt-row.me { justify-content: flex-end; }
+.kt-col { display: flex; flex-direction: column; gap: .22rem; max-width: 78%; }
+.kt-row.me .kt-col { align-items: flex-end; }
+.kt-name { font-size: .78rem; color: #333; margin: .05rem 0 .05rem .1rem; }
+.kt-line { display: flex; align-items: flex-end; gap: .3rem; }
+.kt-row.me .kt-line { flex-direction: row-reverse; }
+.kt-bubble { position: relative; padding: .42rem .68rem; border-radius: 14px; font-size: .95rem; line-height: 1.38;
+             color: #191919; background: #fff; word-break: break-word; white-space: pre-wrap;
+             box-shadow: 0 1px .5px rgba(0,0,0,.05); }
+.kt-row.me .kt-bubble { background: #FEE500; }
+.kt-row.bot .kt-bubble.first { border-top-left-radius: 4px; }
+.kt-row.me .kt-bubble.first { border-top-right-radius: 4px; }
+.kt-time { font-size: .66rem; color: #556677; white-space: nowrap; margin-bottom: .1rem; }
+.kt-avatar { flex: 0 0 auto; width: 40px; height: 40px; border-radius: 15px; overflow: hidden; background: #A9BED3;
+             display: flex; align-items: center; justify-content: center; font-size: 1.35rem; }
+.kt-avatar img, .kt-avatar svg { width: 100%; height: 100%; object-fit: cover; }
+.kt-empty { text-align: center; color: #556677; font-size: .85rem; margin: 2.5rem 0 1rem; }
+.kt-empty .kt-avatar { width: 72px; height: 72px; border-radius: 27px; margin: 0 auto .6rem; }
+.kt-typing span { display: inline-block; width: 6px; height: 6px; margin: 0 1.5px; border-radius: 50%;
+                  background: #9aa5b1; animation: kt-blink 1.2s infinite both; }
+.kt-typing span:nth-child(2) { animation-delay: .2s; } .kt-typing span:nth-child(3) { animation-delay: .4s; }
+@keyframes kt-blink { 0%, 80%, 100% { opacity: .25; } 40% { opacity: 1; } }
+.kt-login { text-align: center; margin: 3.5rem 0 1.2rem; }
+.kt-login-icon { font-size: 3rem; } .kt-login-title { font-size: 1.5rem; font-weight: 800; color: #191919; }
+.kt-login-sub { font-size: .85rem; color: #556677; }
+[data-testid="stBottom"] > div, [data-testid="stBottomBlockContainer"] { background: #fff; }
+[data-testid="stExpander"] details { background: rgba(255,255,255,.55); border: none; }
+"""
+
+_SILHOUETTE = ('<svg viewBox="0 0 40 40" xmlns="http://www.w3.org/2000/svg"><rect width="40" height="40" fill="#A9BED3"/>'
+               '<circle cx="20" cy="15.5" r="7" fill="#fff"/><path d="M6 40c1-9 7-13.5 14-13.5S33 31 34 40z" fill="#fff"/></svg>')
+WEEKDAYS = "월화수목금토일"
+
+
+def inject_css() -> None:
+    st.html(f"<style>{CSS}</style>")
+
+
+def avatar_html(avatar: str | None) -> str:
+    """An image URL, an emoji, or the default grey silhouette KakaoTalk gives a profile without a photo."""
+    if not avatar:
+        return f'<div class="kt-avatar">{_SILHOUETTE}</div>'
+    if str(avatar).startswith(("http://", "https://", "data:image/")):
+        return f'<div class="kt-avatar"><img src="{html.escape(str(avatar), quote=True)}" alt=""></div>'
+    return f'<div class="kt-avatar">{html.escape(str(avatar))}</div>'
+
+
+def local_zone():
+    """Her phone's time zone (the cloud server runs on UTC); Seoul if the browser did not say."""
+    try:
+        return ZoneInfo(st.context.timezone or "Asia/Seoul")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("Asia/Seoul")
+
+
+def clock(iso: str, tz) -> str:
+    t = datetime.fromisoformat(iso).astimezone(tz)
+    return f"{'오전' if t.hour < 12 else '오후'} {t.hour % 12 or 12}:{t.minute:02d}"
+
+
+def date_divider(iso: str, tz) -> str:
+    t = datetime.fromisoformat(iso).astimezone(tz)
+    return f'<div class="kt kt-date"><span>{t.year}년 {t.month}월 {t.day}일 {WEEKDAYS[t.weekday()]}요일</span></div>'
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def turn_html(role: str, bubbles: list[str], when: str | None, tz, *, name: str = "", avatar: str = "",
+              typing: bool = False) -> str:
+    """One turn as KakaoTalk draws it; one line of HTML (Markdown would read indentation as code)."""
+    lines = []
+    for i, text in enumerate(bubbles):
+        first = " first" if i == 0 else ""
+        time_tag = f'<span class="kt-time">{clock(when, tz)}</span>' if when and i == len(bubbles) - 1 else ""
+        body = html.escape(text).replace("\n", "<br>")
+        lines.append(f'<div class="kt-line"><div class="kt-bubble{first}">{body}</div>{time_tag}</div>')
+    if typing:
+        first = "" if bubbles else " first"
+        lines.append(f'<div class="kt-line"><div class="kt-bubble{first} kt-typing"><span></span><span></span>'
+                     '<span></span></div></div>')
+    if role == "user":
+        return f'<div class="kt kt-row me"><div class="kt-col">{"".join(lines)}</div></div>'
+    head = f'<div class="kt-name">{html.escape(name)}</div>'
+    return f'<div class="kt kt-row bot">{avatar}<div class="kt-col">{head}{"".join(lines)}</div></div>'
