@@ -58,9 +58,14 @@ _NUM_PARTS = [
     ("생년월일", r"(?:생년월일|생일|출생|태어난\s?날|DOB|dob)[\s:은는이가]*(?:(?:19|20)?\d{2}\s?[년./\-]\s?)?\d{1,2}\s?[월./\-]\s?\d{1,2}일?"
                r"|(?:19|20)?\d{2}\s?[년./\-]\s?\d{1,2}\s?[월./\-]\s?\d{1,2}일?\s?생(?!각|활|산|선|기|겼|긴|길|존|명)"
                r"|(?:생년월일|생일|DOB|dob)[\s:은는이가]*(?:\d{6,8}|(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]))(?![0-9])"),
-    ("아이디", r"(?:아이디|아뒤|아디|[Ii][Dd]|카톡|카카오톡|인스타그램|인스타|insta|instagram|트위터|틱톡|페북|페이스북|디코|디스코드|"
-              r"텔레그램|텔레|라인|깃허브|github|스냅챗|계정|닉네임)\s?(?:아이디|[Ii][Dd]|계정)?[\s:은는이가를]*"
-              r"(?P<handle>@?(?=[A-Za-z0-9._]*[A-Za-z])[A-Za-z0-9][A-Za-z0-9._]{2,29})(?![A-Za-z0-9._@])"
+    # an explicit 아이디/ID cue takes any handle; a platform name alone only one with a digit, _ or .
+    ("아이디", r"(?:아이디|아뒤|아디|(?<![A-Za-z])(?:ID|Id|id)(?![A-Za-z])|닉네임)[\s:은는이가를]*"
+              r"(?P<handle>@?(?=[A-Za-z0-9._]*[A-Za-z])(?=[A-Za-z0-9._]*[0-9._]|[A-Za-z]{5})"
+              r"[A-Za-z0-9][A-Za-z0-9._]{2,29})(?![A-Za-z0-9._@])"
+              r"|(?:카톡|카카오톡|인스타그램|인스타|insta|instagram|트위터|틱톡|페북|페이스북|디코|디스코드|텔레그램|텔레|"
+              r"깃허브|github|스냅챗|계정)\s?(?:계정)?[\s:은는이가를]*"
+              r"(?P<handle2>@?(?=[A-Za-z0-9._]*[A-Za-z])(?=[A-Za-z0-9._]*[0-9._])[A-Za-z0-9][A-Za-z0-9._]{2,29})"
+              r"(?![A-Za-z0-9._@])"
               r"|(?<![\w.@])@[A-Za-z0-9_][A-Za-z0-9._]{1,29}(?![\w@])"),
 ]
 # Addresses: admin prefix (optional), then a road address or a lot number, then building/동/호.
@@ -111,7 +116,16 @@ _PLACES = set("""서울 부산 대구 인천 광주 대전 울산 세종 제주 
 압구정 여의도 용산 성북 노원 목동 신림 사당 왕십리 혜화 삼성 역삼 선릉 교대 서초 방배 동대문 남산 북촌 익선 한남 청담 문래
 영등포 구로 상암 마곡 송도 해운대 서면 광안리 남포 동성로 수성 봉천 신사 논현 양재 도곡 대치 개포 상수 연희 서촌 성신 안암
 회기 이문 석계 공덕 마포 서대문 은평 강서 강동 송파 관악 동작 금천 양천 중랑 도봉 강북 광진 성동 하남 구리 남양주 동탄 광교
-미국 일본 중국 한국 대만 태국 베트남 유럽 영국 프랑스 독일 호주 캐나다 뉴욕 도쿄 오사카 후쿠오카 파리 런던 하와이 괌 발리""".split())
+미국 일본 중국 한국 대만 태국 베트남 유럽 영국 프랑스 독일 호주 캐나다 뉴욕 도쿄 오사카 후쿠오카 파리 런던 하와이 괌 발리 인도
+홍콩 싱가폴 필리핀 몽골 러시아 이태리 스페인 교토 삿포로 상해 북경 방콕 다낭 세부 사이판
+양주 가평 안산 시흥 군산 부평 당산 단양 양양 고덕 노량진 천안 부천 평택 경상 전라 충청 동해 서해 남해 홍도 한라 설악 지리
+화성 오산 이천 여주 광명 군포 의왕 과천 안성 포천 연천 양평 동두천 구미 김천 안동 영주 상주 문경 경산 영천 청도 거제 통영 사천
+밀양 양산 김해 진주 마산 진해 익산 정읍 남원 김제 군산 광양 나주 보성 해남 완도 진도 제천 충주 음성 진천 보령 아산 서산 당진
+공주 논산 계룡 태안 홍성 원주 동해 태백 삼척 평창 정선 횡성 홍천 인제 고성 철원 화천 양구 서귀포 애월 성산 중문 함덕 협재
+종각 시청 광화문 서울역 용산 이촌 옥수 금호 약수 신당 청량리 회기 외대 석관 태릉 상봉 면목 군자 아차산 광나루 천호 길동 둔촌
+가락 문정 복정 수서 일원 대청 학여울 매봉 도곡 양재 과천 사당 이수 총신 동작 흑석 노들 대방 신길 여의나루 마포 애오개 충정로
+아현 이대 신촌 홍제 녹번 불광 연신내 구파발 수색 디지털 가좌 망원 상수 광흥창 대흥 효창 삼각지 녹사평 한강진 버티고개 금남
+화정 일산 대화 주엽 정발산 마두 백석 원흥 삼송 지축 행신 능곡 김포 검단 계양 작전 송내 중동 상동 부개 주안 동암 제물포 월미""".split())
 _PLACES |= set(_REGION.split("|"))
 # ordinary nouns that take 님/쌤/씨 themselves (부모님, 선배님, 기사님): not names before a title
 _HONORIFIC = set("""부모 선배 후배 대표 사장 고객 기사 직원 교수 감독 작가 원장 회장 부장 과장 차장 팀장 실장 대리 주임 사원 이사
@@ -168,6 +182,8 @@ def _is_common(word: str) -> bool:
     if any(getattr(t, "oov", False) for t in best):  # kiwi guessed: not in its dictionary
         return False
     if len(best) == 1 and best[0].form == word:
+        if word in COMMON_GIVEN and score < -20:  # a rare word that is mostly a name (보검, 승기)
+            return False
         return best[0].tag != "NNP"  # a dictionary word (구문, 동원); NNP = a name kiwi knows
     if any(t.tag == "NNP" for t in best):
         return False
@@ -275,11 +291,13 @@ def _is_name(cand: str, sur: str, cue: str, tail: bool = False) -> bool:
         return level >= 1 or (strong and _known_given(given))
     if strong:
         return True
+    if not _nominal(cand + cue, cand):  # 해주는, 미치는, 비오네: a verb, not a name + particle
+        return False
     if cue == "":  # a bare word: only a given name kiwi knows as such (민준 왔어?)
         return _known_given(cand)
     if cue == "이" and bat:  # 하은이 같이: bare hypocoristic 이 on a word kiwi doesn't know
         return True
-    return _kiwi_nnp(cand + cue, cand)
+    return _known_given(cand) or _kiwi_nnp(cand + cue, cand)
 
 
 @lru_cache(maxsize=100_000)
@@ -375,6 +393,8 @@ class Anonymizer:
         self._names_re = re.compile("|".join(
             p for p in (known_pat, CAND_RE.pattern if detect_names else None) if p)) if (forms or detect_names) else None
         self._known_forms = set(forms)
+        self._found: set[str] = set()  # third-party names found so far
+        self._found_ids: set[str] = set()
 
     # ------------------------------------------------------------------ pseudonyms
     def _h(self, s: str) -> int:
@@ -442,10 +462,11 @@ class Anonymizer:
         def repl(m):
             typ = _GROUP_TYPE[m.lastgroup]
             raw = m.group(m.lastgroup)
-            if typ == "아이디" and m.group("handle"):
+            handle = "handle" if m.group("handle") else "handle2" if m.group("handle2") else None
+            if typ == "아이디" and handle:
                 # keep the cue word (카톡 아이디 ...) and mask only the handle
-                hits.append((typ, m.group("handle")))
-                s, e = m.span("handle")
+                hits.append((typ, m.group(handle)))
+                s, e = m.span(handle)
                 return text[m.start():s] + TOKENS[typ] + text[e:m.end()]
             if typ == "계좌":
                 digits = re.search(r"\d[\d\- ]*\d", raw)
@@ -461,7 +482,11 @@ class Anonymizer:
             hits.append((typ, raw.strip()))
             lead = raw[:len(raw) - len(raw.lstrip())]
             return lead + TOKENS[typ]
-        return NUM_RE.sub(repl, text)
+        text = NUM_RE.sub(repl, text)
+        for typ, rx in _SCAN:  # belt and braces: nothing the final leak scan looks for may survive
+            if rx.search(text):
+                text = rx.sub(lambda m: (hits.append((typ, m.group(0))), TOKENS[typ])[1], text)
+        return text
 
     # ------------------------------------------------------------------ public API
     def mask(self, text: str) -> str:
@@ -480,11 +505,55 @@ class Anonymizer:
             chunk = new[b:b + block]
             for t, out, hits in zip(chunk, *self._mask_block(chunk)):
                 self._cache[t] = (out, tuple(hits))
+        found = {raw for t in new for typ, raw in self._cache[t][1]
+                 if typ == NAME and _HANGUL_NAME.fullmatch(raw)} - self._known_forms - self._found
+        if found:
+            # a third party found anywhere in the batch is masked everywhere in it (민준 왔어 after
+            # 민준아 elsewhere), exactly where leak_scan would look for it
+            self._found |= found
+            self._mask_found(list(mult))
+        ids = {raw.lstrip("@") for t in new for typ, raw in self._cache[t][1] if typ == "아이디"} - self._found_ids
+        if ids:  # a handle given once (카톡 아이디 minji99) is masked where it is later typed bare
+            self._found_ids |= ids
+            self._mask_found_ids(list(mult))
         for t, n in mult.items():
             for typ, raw in self._cache[t][1]:
                 self.counts[typ] += n
                 self.seen.add(raw)
         return [self._cache[t][0] for t in texts]
+
+    def _mask_found(self, strings: list[str]) -> None:
+        names = sorted(self._found - self.seen.pseudonyms, key=len, reverse=True)
+        if not names:
+            return
+        rx = re.compile(r"(?<![가-힣<0-9])(?P<nm>" + "|".join(names) + r")(?P<rest>[가-힣]{0,6})(?![가-힣])")
+        outs = [self._cache[t][0] for t in strings]
+        for i in _matching(outs, rx):
+            t = strings[i]
+            out, hits = self._cache[t]
+            new_hits = []
+
+            def repl(m):
+                name, rest = m.group("nm"), m.group("rest")
+                if not _name_leak(name, rest):
+                    return m.group(0)
+                new_hits.append((NAME, name))
+                return self.pseudonym(name) + rest
+            out = rx.sub(repl, out)
+            if new_hits:
+                self._cache[t] = (out, hits + tuple(new_hits))
+
+    def _mask_found_ids(self, strings: list[str]) -> None:
+        ids = sorted((i for i in self._found_ids if len(i) >= 3), key=len, reverse=True)
+        if not ids:
+            return
+        rx = re.compile(r"(?<![A-Za-z0-9._@])@?(?:" + "|".join(map(re.escape, ids)) + r")(?![A-Za-z0-9_])")
+        outs = [self._cache[t][0] for t in strings]
+        for i in _matching(outs, rx):
+            t = strings[i]
+            out, hits = self._cache[t]
+            new_hits = tuple(("아이디", m.group(0)) for m in rx.finditer(out))
+            self._cache[t] = (rx.sub(TOKENS["아이디"], out), hits + new_hits)
 
     def _mask_block(self, chunk: list[str]) -> tuple[list[str], list[list]]:
         hits: list[list] = [[] for _ in chunk]
@@ -540,7 +609,7 @@ _SCAN = [
                           r"|공\s?일\s?공(?:\s?[공영일이삼사오육칠팔구]){8}")),
     ("주민번호", re.compile(r"(?<![0-9])\d{6}\s?-?\s?[1-8]\d{6}(?![0-9])")),
     ("카드번호", re.compile(r"(?<![0-9])\d{4}[- ]?\d{4}[- ]?\d{4}[- ]?\d{4}(?![0-9])")),
-    ("계좌", re.compile(r"(?<![0-9])\d{2,6}-\d{2,6}-\d{2,7}(?![0-9])|(?<![0-9])\d{10,}(?![0-9])")),
+    ("계좌", re.compile(r"(?<![0-9])(?=(?:\d-?){10})\d{2,6}-\d{2,6}-\d{2,7}(?![0-9])|(?<![0-9])\d{10,}(?![0-9])")),
     ("이메일", re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+\.[A-Za-z.]{2,}")),
     ("IP", re.compile(r"(?<![0-9.])\d{1,3}(?:\.\d{1,3}){3}(?![0-9])")),
     ("주소", re.compile(r"\d{1,4}\s?동\s?\d{1,4}\s?호")),
@@ -549,6 +618,17 @@ _SCAN = [
 
 
 _SCAN_WORD = re.compile(r"(?<![가-힣])[가-힣]{2,7}(?![가-힣])")
+_HANGUL_NAME = re.compile(r"[가-힣]{2,4}")
+
+
+def _ALNUM(ch: str) -> bool:
+    return ch.isascii() and (ch.isalnum() or ch == "_")
+
+
+def _name_leak(name: str, rest: str) -> bool:
+    """`name` followed by `rest` in one word reads as that person (not 수영 하러 / 민준비)."""
+    return ((rest in _CUES and not _is_common(name))
+            or any(_strong(name, rest[:k]) for k in range(1, min(len(rest), 5) + 1)))
 
 
 def leak_scan(texts, seen: Iterable[str] = ()) -> list[Leak]:
@@ -578,8 +658,7 @@ def leak_scan(texts, seen: Iterable[str] = ()) -> list[Leak]:
                 w = m.group(0)
                 for L in (4, 3, 2):
                     name, rest = w[:L], w[L:]
-                    if name in names and (rest in _CUES and not _is_common(name)
-                                          or any(_strong(name, rest[:k]) for k in range(1, min(len(rest), 5) + 1))):
+                    if name in names and _name_leak(name, rest):
                         leaks.append(Leak(name, NAME, i))
                         break
         for typ, rx in _SCAN:
@@ -595,9 +674,13 @@ def leak_scan(texts, seen: Iterable[str] = ()) -> list[Leak]:
         for v in sorted(others):
             at = joined.find(v)
             while at >= 0:
-                t = uniq[bisect.bisect_right(starts, at) - 1]
-                leaks.append(Leak(v, "seen", first_idx[t]))
-                at = joined.find(v, at + len(v))
+                end = at + len(v)
+                # an ASCII value inside a longer ASCII word (java in javadoc) is not that value
+                if not ((v[0].isascii() and v[0].isalnum() and at > 0 and _ALNUM(joined[at - 1]))
+                        or (v[-1].isascii() and v[-1].isalnum() and end < len(joined) and _ALNUM(joined[end]))):
+                    t = uniq[bisect.bisect_right(starts, at) - 1]
+                    leaks.append(Leak(v, "seen", first_idx[t]))
+                at = joined.find(v, end)
     return leaks
 
 
