@@ -1,0 +1,269 @@
+"""CPU serving benchmark (issue 6 §3): which engine makes the chat page fast inside Streamlit Community
+Cloud's ~2 CPUs / ~2.7 GB. Full-size polyglot-ko-1.3b and EEVE-2.8B with random weights (lib.models.standin,
+no download); every backend in a FRESH process on 2 threads: peak RSS including loading, time to first
+token for a 200-token prompt, tokens/s over 64 forced new tokens (EOS banned). JSON to
+benchmarks/results/cpu_serving.json, ratios vs the torch bf16 baseline measured in the same run.
+
+    flock /tmp/malbeot-heavy.lock .venv/bin/python benchmarks/cpu_serving.py
+    .venv/bin/python benchmarks/cpu_serving.py --models polyglot-ko-1.3b --backends llamacpp-Q4_K_M torch-bf16
+
+Artefacts (several GB, not committed) go to outputs/bench/<model>/: hf/ (random weights + a byte-level
+tokenizer padded to the model's vocab), model-Q8_0.gguf, model-Q4_K_M.gguf, nf4/.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from lib import config, export, fileio, models  # noqa: E402
+
+OUT = ROOT / "benchmarks" / "results" / "cpu_serving.json"
+BENCH = config.OUTPUTS / "bench"
+MODELS = ["polyglot-ko-1.3b", "eeve-2.8b"]
+BACKENDS = ["torch-bf16", "torch-nf4", "nf4-prequantized", "llamacpp-Q8_0", "llamacpp-Q4_K_M",
+            "llamacpp-Q4_K_M-nommap", "torch-int8-dynamic"]
+THREADS = 2
+PROMPT_TOKENS = 200
+NEW_TOKENS = 64
+GOALS = {"polyglot-ko-1.3b": dict(tokens_per_s=30.0, ttft_s=1.0, peak_rss_gb=1.8),
+         "eeve-2.8b": dict(tokens_per_s=18.0, peak_rss_gb=2.2)}
+INT8_FREE_GB = {"polyglot-ko-1.3b": 14.0, "eeve-2.8b": 30.0}   # it peaked at 12.9 GB for polyglot
+GB = 1024 ** 3
+
+
+# ------------------------------------------------------------------------------------ artefacts
+def prepare(name: str) -> Path:
+    """Random full-size weights + tokenizer, the GGUFs and the nf4 folder (each built once)."""
+    import torch
+
+    root = BENCH / name
+    hf = root / "hf"
+    if not (hf / "config.json").is_file():
+        tok = models.load_tokenizer(models.ensure_tiny("tiny-neox"))   # byte-level BPE like polyglot's
+        t0 = time.perf_counter()
+        model = models.standin(name, device="cpu")
+        with fileio.atomic_path(hf) as tmp:
+            model.save_pretrained(tmp, max_shard_size="2GB")
+            tok.save_pretrained(tmp)
+        del model
+        print(f"[{name}] random weights saved in {time.perf_counter() - t0:.0f}s", flush=True)
+    for q in ("Q8_0", "Q4_K_M"):
+        path = root / f"model-{q}.gguf"
+        if not path.is_file():
+            t0 = time.perf_counter()
+            export.to_gguf(hf, path, q, threads=THREADS)
+            print(f"[{name}] {path.name}: {path.stat().st_size / GB:.2f} GB in {time.perf_counter() - t0:.0f}s",
+                  flush=True)
+    if not (root / "nf4" / "config.json").is_file():
+        t0 = time.perf_counter()
+        export.quantize_4bit(hf, root / "nf4")
+        print(f"[{name}] nf4 folder in {time.perf_counter() - t0:.0f}s", flush=True)
+    torch.set_num_threads(THREADS)
+    return root
+
+
+# --------------------------------------------------------------------------------------- worker
+def _prompts(vocab: int) -> list[list[int]]:
+    """Two different 200-token prompts (no shared prefix, so llama.cpp cannot reuse its KV cache)."""
+    import random
+
+    rng = random.Random(0)
+    return [[rng.randrange(100, min(vocab, 1900)) for _ in range(PROMPT_TOKENS)] for _ in range(2)]
+
+
+def _torch_round(model, ids, eos_id: int) -> dict:
+    import torch
+    from transformers.generation.streamers import BaseStreamer
+
+    class Clock(BaseStreamer):
+        def __init__(self):
+            self.times, self.seen_prompt = [], False
+
+        def put(self, value):
+            if self.seen_prompt:
+                self.times.append(time.perf_counter())
+            self.seen_prompt = True
+
+        def end(self):
+            pass
+
+    clock = Clock()
+    t0 = time.perf_counter()
+    with torch.inference_mode():
+        model.generate(torch.tensor([ids]), max_new_tokens=NEW_TOKENS, min_new_tokens=NEW_TOKENS,
+                       do_sample=False, streamer=clock, pad_token_id=eos_id, eos_token_id=eos_id)
+    return _timing(t0, clock.times)
+
+
+def _llama_round(llm, ids) -> dict:
+    import numpy as np
+
+    eos = llm.token_eos()
+
+    def ban_eos(_ids, scores):
+        scores[eos] = -np.inf
+        return scores
+
+    times = []
+    t0 = time.perf_counter()
+    for _tok in llm.generate(ids, top_k=1, temp=0.0, repeat_penalty=1.0, logits_processor=[ban_eos]):
+        times.append(time.perf_counter())
+        if len(times) == NEW_TOKENS:
+            break
+    return _timing(t0, times)
+
+
+def _timing(t0: float, times: list[float]) -> dict:
+    n = len(times)
+    return {"ttft_s": round(times[0] - t0, 3), "new_tokens": n,
+            "tokens_per_s": round((n - 1) / (times[-1] - times[0]), 2) if n > 1 else None,
+            "total_s": round(times[-1] - t0, 2)}
+
+
+def worker(name: str, backend: str) -> dict:
+    """One backend in this (fresh) process: load, two rounds, peak RSS from the kernel's high-water mark."""
+    import torch
+
+    torch.set_num_threads(THREADS)
+    root = BENCH / name
+    hf = root / "hf"
+    vocab = models.REGISTRY[name].arch["vocab_size"]
+    eos = json.loads((hf / "config.json").read_text()).get("eos_token_id") or 0
+    t0 = time.perf_counter()
+    info: dict = {}
+    if backend.startswith("llamacpp"):
+        from lib.backends import LlamaCppBackend
+
+        q = backend.split("-")[1]
+        path = root / f"model-{q}.gguf"
+        be = LlamaCppBackend(path, hf, n_ctx=512, threads=THREADS, n_batch=512,
+                             use_mmap=not backend.endswith("nommap"))
+        run = lambda ids: _llama_round(be.llm, ids)  # noqa: E731
+        info["file_gb"] = round(path.stat().st_size / GB, 3)
+    elif backend == "torch-int8-dynamic":
+        from transformers import AutoModelForCausalLM
+
+        model = AutoModelForCausalLM.from_pretrained(hf, dtype=torch.float32)
+        model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8).eval()
+        run = lambda ids: _torch_round(model, ids, eos)  # noqa: E731
+    else:
+        from lib.backends import LocalBackend
+
+        if backend == "torch-bf16":
+            be = LocalBackend(hf, quant=None, device="cpu")
+        elif backend == "torch-nf4":      # quantized by bitsandbytes while loading the 16-bit weights
+            be = LocalBackend(hf, quant="nf4", device="cpu")
+        elif backend == "nf4-prequantized":  # lib.export.save_4bit output: PyPI wheels only
+            be = LocalBackend(root / "nf4", device="cpu")
+            info["file_gb"] = round(sum(f.stat().st_size for f in (root / "nf4").glob("*.safetensors")) / GB, 3)
+        else:
+            raise ValueError(f"unknown backend {backend!r}: expected one of {BACKENDS}")
+        info["dtype"] = str(next(be.model.parameters()).dtype).replace("torch.", "")
+        run = lambda ids: _torch_round(be.model, ids, eos)  # noqa: E731
+    load_s = time.perf_counter() - t0
+    rss_loaded = _rss_now()
+    cold, warm = (run(ids) for ids in _prompts(vocab))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / GB
+    return {"model": name, "backend": backend, "tokens_per_s": warm["tokens_per_s"], "ttft_s": warm["ttft_s"],
+            "peak_rss_gb": round(peak, 3), "load_s": round(load_s, 1), "rss_after_load_gb": round(rss_loaded, 3),
+            "ttft_first_request_s": cold["ttft_s"], "tokens_per_s_first_request": cold["tokens_per_s"],
+            "prompt_tokens": PROMPT_TOKENS, "new_tokens": warm["new_tokens"], "threads": THREADS, **info}
+
+
+def _rss_now() -> float:
+    import psutil
+
+    return psutil.Process().memory_info().rss / GB
+
+
+# ----------------------------------------------------------------------------------------- main
+def run_one(name: str, backend: str, timeout: int) -> dict:
+    env = dict(os.environ, OMP_NUM_THREADS=str(THREADS), MKL_NUM_THREADS=str(THREADS),
+               TOKENIZERS_PARALLELISM="false", OMP_WAIT_POLICY=os.environ.get("OMP_WAIT_POLICY", "PASSIVE"))
+    cmd = [sys.executable, __file__, "--worker", backend, "--models", name]
+    t0 = time.perf_counter()
+    try:
+        p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"model": name, "backend": backend, "error": f"timed out after {timeout}s"}
+    for line in reversed(p.stdout.splitlines()):
+        if line.startswith("RESULT "):
+            return json.loads(line[7:])
+    tail = (p.stderr or p.stdout).strip().splitlines()[-3:]
+    return {"model": name, "backend": backend, "error": f"exit {p.returncode} after "
+            f"{time.perf_counter() - t0:.0f}s: {' | '.join(tail)[:400]}"}
+
+
+def summarize(rows: list[dict]) -> None:
+    print(f"\n{'model':18} {'backend':24} {'tok/s':>7} {'ttft s':>7} {'peak GB':>8} {'load s':>7}  "
+          f"vs bf16: speed  ttft  peak   goal")
+    for r in rows:
+        base = next((b for b in rows if b["model"] == r["model"] and b["backend"] == "torch-bf16"
+                     and "error" not in b), None)
+        if "error" in r:
+            print(f"{r['model']:18} {r['backend']:24} ERROR {r['error']}")
+            continue
+        ratio = ""
+        if base:
+            r["speedup_vs_bf16"] = round(r["tokens_per_s"] / base["tokens_per_s"], 2)
+            r["ttft_ratio_vs_bf16"] = round(r["ttft_s"] / base["ttft_s"], 2)
+            r["peak_rss_ratio_vs_bf16"] = round(r["peak_rss_gb"] / base["peak_rss_gb"], 2)
+            ratio = f"{r['speedup_vs_bf16']:>6.2f}x {r['ttft_ratio_vs_bf16']:>5.2f} {r['peak_rss_ratio_vs_bf16']:>5.2f}"
+        goal = GOALS.get(r["model"], {})
+        r["meets_goal"] = all((r[k] >= v) if k == "tokens_per_s" else (r[k] <= v) for k, v in goal.items())
+        print(f"{r['model']:18} {r['backend']:24} {r['tokens_per_s']:>7.1f} {r['ttft_s']:>7.2f} "
+              f"{r['peak_rss_gb']:>8.2f} {r['load_s']:>7.1f}  {ratio:22} {'yes' if r['meets_goal'] else 'no'}")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--models", nargs="+", default=MODELS, choices=MODELS)
+    ap.add_argument("--backends", nargs="+", default=BACKENDS, choices=BACKENDS)
+    ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--timeout", type=int, default=900)
+    ap.add_argument("--out", default=str(OUT))
+    a = ap.parse_args(argv)
+    if a.worker:
+        print("RESULT " + json.dumps(worker(a.models[0], a.worker)), flush=True)
+        return 0
+
+    import psutil
+
+    rows = []
+    started = time.strftime("%Y-%m-%dT%H:%M:%S")
+    for name in a.models:
+        prepare(name)
+        for backend in a.backends:
+            if backend == "torch-int8-dynamic":
+                free = psutil.virtual_memory().available / GB
+                if free < INT8_FREE_GB[name]:
+                    rows.append({"model": name, "backend": backend,
+                                 "error": f"skipped: needs ~{INT8_FREE_GB[name]:.0f} GB free while quantizing, "
+                                          f"{free:.1f} GB available"})
+                    continue
+            print(f"[{name}] {backend} ...", flush=True)
+            rows.append(run_one(name, backend, a.timeout))
+            r = rows[-1]
+            print("   ", r.get("error") or f"{r['tokens_per_s']} tok/s, ttft {r['ttft_s']} s, "
+                  f"peak {r['peak_rss_gb']} GB", flush=True)
+    summarize(rows)
+    for r in rows:
+        r.update(started=started, machine=f"{platform.machine()} {os.cpu_count()} CPUs",
+                 load_avg_1m=round(os.getloadavg()[0], 2))
+    fileio.write_json(a.out, rows)
+    print(f"\nwrote {a.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
