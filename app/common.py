@@ -198,7 +198,8 @@ CSS = """
 .stApp { background: #BACEE0; }
 .block-container { max-width: 560px; padding: 2.6rem .7rem 5.5rem; }
 header[data-testid="stHeader"] { background: transparent; }
-.kt, .kt-login { font-family: -apple-system, "Apple SD Gothic Neo", "Noto Sans KR", "Malgun Gothic", sans-serif; }
+.stApp, .kt, .kt-login { font-family: -apple-system, "Apple SD Gothic Neo", "Noto Sans KR", "Malgun Gothic",
+                         "NanumBarunGothic", "NanumGothic", "Source Sans Pro", sans-serif; }
 .kt-top { display: flex; align-items: center; gap: .55rem; font-weight: 700; font-size: 1.08rem; color: #191919; }
 .kt-top small { display: block; font-weight: 400; font-size: .72rem; color: #556677; }
 .kt-top .kt-avatar { width: 34px; height: 34px; }
@@ -231,7 +232,9 @@ header[data-testid="stHeader"] { background: transparent; }
 .kt-login-icon { font-size: 3rem; } .kt-login-title { font-size: 1.5rem; font-weight: 800; color: #191919; }
 .kt-login-sub { font-size: .85rem; color: #556677; }
 [data-testid="stBottom"] > div, [data-testid="stBottomBlockContainer"] { background: #fff; }
-[data-testid="stExpander"] details { background: rgba(255,255,255,.55); border: none; }
+[data-testid="stExpander"] details { background: rgba(255,255,255,.45); border: none; }
+[data-testid="stExpander"] summary { padding: .35rem .8rem; font-size: .85rem; }
+.st-key-kt_top { border-bottom: 1px solid rgba(0,0,0,.07); padding-bottom: .6rem; }
 """
 
 _SILHOUETTE = ('<svg viewBox="0 0 40 40" xmlns="http://www.w3.org/2000/svg"><rect width="40" height="40" fill="#A9BED3"/>'

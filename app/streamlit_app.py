@@ -8,7 +8,7 @@ import streamlit as st
 import common
 from lib.chat import join_bubbles, split_bubbles
 
-st.set_page_config(page_title="말버릇", page_icon="💬", layout="centered", initial_sidebar_state="collapsed")
+st.set_page_config(page_title="말버릇", page_icon="💬", layout="centered")
 common.inject_css()
 common.require_password()                       # nothing below runs until she is logged in
 
@@ -23,7 +23,7 @@ def new_conversation():
     st.session_state["messages"] = []
 
 
-with st.container(horizontal=True, vertical_alignment="center", horizontal_alignment="distribute"):
+with st.container(horizontal=True, vertical_alignment="center", horizontal_alignment="distribute", key="kt_top"):
     st.markdown(f'<div class="kt kt-top">{AVATAR}<div>{NAME}<small>보통 바로 답장해요</small></div></div>',
                 unsafe_allow_html=True)
     st.button("새 대화", icon=":material/refresh:", type="tertiary", on_click=new_conversation)
