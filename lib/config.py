@@ -10,11 +10,12 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
 RAW = DATA / "raw"              # the user's real exports (git-ignored)
 SAMPLE = DATA / "sample"        # fictional couple written by `python -m lib.sample` (committed)
-PROCESSED = DATA / "processed"  # datasets built by lib.dataset (git-ignored)
+# MALBEOT_OUTPUTS / MALBEOT_PROCESSED let the pipeline smoke test run without touching your results.
+PROCESSED = Path(os.environ.get("MALBEOT_PROCESSED", DATA / "processed"))  # datasets (git-ignored)
 OUTPUTS = Path(os.environ.get("MALBEOT_OUTPUTS", ROOT / "outputs"))  # everything derived (git-ignored)
 FIGURES = OUTPUTS / "figures"
 NOTEBOOKS_OUT = OUTPUTS / "notebooks"
-MODELS = OUTPUTS / "models"      # cached tiny stand-in base models
+MODELS = ROOT / "outputs" / "models"  # cached tiny stand-in base models (shared by every run)
 ADAPTERS = OUTPUTS / "adapters"  # LoRA runs; ADAPTERS / "latest" points at the newest
 COMPARE = OUTPUTS / "compare"
 REPORT = OUTPUTS / "report"
