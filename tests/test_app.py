@@ -183,3 +183,20 @@ def test_remote_backend_against_a_fake_openai_server(fake_server):
     assert request["auth"] == "Bearer sk-test" and request["body"]["stream"] is True
     assert request["body"]["messages"][-1] == {"role": "user", "content": "일 끝났어요?"}
     assert request["body"]["model"] == "malbeot" and request["body"]["max_tokens"] > 0
+
+
+def test_cloud_requirements_pin_the_same_versions_as_the_project():
+    """app/requirements.txt is what the cloud installs; it must not drift from what the tests ran with."""
+    def pins(path):
+        out = {}
+        for line in path.read_text(encoding="utf-8").splitlines():
+            line = line.split("#")[0].strip()
+            if "==" in line and not line.startswith("-"):
+                name, version = line.split("==")
+                out[name.lower()] = version.split("+")[0]
+        return out
+
+    cloud, project = pins(APP.parent / "requirements.txt"), pins(config.ROOT / "requirements.txt")
+    assert {"streamlit", "transformers", "torch", "peft", "llama-cpp-python"} <= set(cloud)
+    assert {k: v for k, v in cloud.items() if project.get(k) != v} == {}
+    assert "--extra-index-url https://download.pytorch.org/whl/cpu" in (APP.parent / "requirements.txt").read_text()
