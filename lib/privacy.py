@@ -26,7 +26,7 @@ DEFAULT_KEY = "malbeot"  # deterministic default; pass your own secret key so ps
 # D = a digit written as a numeral, full-width digit or Hangul numeral (공일공-일이삼사-...).
 _HD = "공영빵일이삼사오육륙칠팔구"
 D = rf"[0-9０-９{_HD}]"
-SEP = r"[ \t\-.·)(/]{0,3}"  # what people put between digit groups
+SEP = r"[ \t\-.·)(/~ㅡ_]{0,3}"  # what people put between digit groups
 NB = r"(?<![0-9A-Za-z])"  # number must not continue a longer alphanumeric run
 NA = r"(?![0-9])"
 BANKS = ("국민|KB|kb|신한|우리|하나|농협|NH|nh|기업|IBK|ibk|카카오뱅크|카카오|카뱅|토스뱅크|토스|케이뱅크|케뱅|SC제일|"
@@ -47,7 +47,7 @@ _NUM_PARTS = [
     # Arabic and Hangul numerals are not mixed inside one number (else "4321 이에요" eats the 이).
     ("전화번호", rf"(?:\+\s?82[\s\-.)]*\(?0?\)?\s?|{NB}82[\-\s.]|{NB}0)(?:1[016789]|2|[3-6][1-5]|70|50[2-8]?)"
                  rf"{SEP}(?:\d{SEP}){{2,3}}\d{SEP}(?:\d{SEP}){{3}}\d{NA}"
-                 rf"|[공영빵]{SEP}(?:일{SEP}[공영빵일육칠팔구]|이|[삼사오육]{SEP}[일이삼사오]|칠{SEP}공){SEP}"
+                 rf"|[공영빵]{SEP}(?:일{SEP}[공영빵일육칠팔구]|이|[삼사오육]{SEP}[일이삼사오]|칠{SEP}공){SEP}(?:에\s?)?"
                  rf"(?:[{_HD}]{SEP}){{2,3}}[{_HD}]{SEP}(?:[{_HD}]{SEP}){{3}}[{_HD}](?![0-9{_HD}])"
                  rf"|{NB}(?:15|16|18)\d{{2}}-\d{{4}}{NA}"),
     ("여권번호", r"(?<![A-Za-z0-9])[MSRODmsrod]\d{8}(?![0-9])|(?<![A-Za-z0-9])[MSRODmsrod]\d{3}[A-Za-z]\d{4}(?![0-9])"),
@@ -101,6 +101,8 @@ NAME_SYL = set(
     "함해향허헌혁현협형혜호홍화환황효후훈휘희흠흥힘")
 _TITLE = "씨|님|쌤|선배|후배|언니|오빠|누나|형|선생님|교수님|팀장님|대리님|과장님|부장님|사장님|작가님|이모|삼촌|아저씨|아줌마"
 _TITLE_SET = set(_TITLE.split("|"))
+# 이 + ending that is the copula after any noun (천안이라고, 다행이야): not a person-only cue
+_COPULA = {"이라고", "이래", "이야", "이지", "이였", "이었", "이네"}
 # Strong cues after a stem: the hypocoristic 이 + particle (batchim names), vocative, titles.
 _I_PART = "형|누나|언니|오빠|가|는|랑|한테|하고|도|를|의|네|에게|께|야|랑은|한테서|네집|만|까지|처럼|보다|라고|래|였|었|지"
 _WEAK = "한테|에게|께|랑|이랑|하고|가|는|도|를|을|은|이|의|와|과|만|까지|한테서|네|꺼|거|부터|보고|더러"
@@ -155,14 +157,14 @@ FAKE_GIVEN = {b: tuple(n for n in pool if len(n) == 2 and re.fullmatch(r"[가-�
                        and _has_batchim(n[-1]) == b) for b, pool in FAKE_GIVEN.items()}
 # Frequent given names across generations (helps where kiwi doesn't know a name).
 COMMON_GIVEN = set("""민준 서준 도윤 예준 시우 하준 주원 지호 지후 준우 준서 건우 도현 현우 지훈 우진 선우 서진 민재 현준 연우 유준
-정우 승우 승현 시윤 준혁 은우 지환 승민 지우 유찬 윤우 민성 준영 시후 진우 지원 수호 재윤 시현 동현 태윤 민우 재원 한결 은찬 윤호
+정우 승우 승현 시윤 준혁 은우 지환 승민 지우 유찬 윤우 민성 준영 시후 진우 수호 재윤 시현 동현 태윤 민우 재원 한결 은찬 윤호
 서연 서윤 지우 서현 민서 하은 하윤 윤서 지유 지민 채원 지아 수아 다은 예은 은서 수빈 지안 소율 예린 하린 수민 시은 유나 예서 채은
 다인 서아 아린 윤아 가은 연우 소윤 예원 지윤 서영 유진 수연 은지 혜린 민지 수진 지현 은비 나연 다현 혜진 소연 미경 은영 지영 현정
-정민 민수 영수 영호 영철 철수 영희 순자 영자 정숙 미숙 경숙 명숙 상철 상훈 성호 성민 성진 성훈 재현 재훈 재민 재석 동원 동훈 동욱
-태훈 태민 태현 태호 현수 현석 형준 경민 경수 진호 진수 진영 준호 준수 준기 민호 민혁 민석 민규 승훈 승기 승준 종현 종민 창민 기범
-병철 광수 대호 용준 용호 정훈 정호 정수 혁준 석진 윤호 보검 은혁 희철 진혁 상민 상우 동민 도경 민영 보영 보람 소희 슬기 혜원 혜수
-수정 수현 지혜 지은 지수 은혜 은정 은주 은희 미진 미영 미정 미란 선영 선희 경희 경아 주희 주연 가영 나영 다영 세영 소영 아영 예지
-유리 유나 윤정 윤희 이슬 정아 정은 지연 채린 하나 한솔 현아 혜정 효진 효정 희정 소정 수지 아름 다희 연희 채영 서희 예진 세은 연주""".split())
+정민 민수 영수 영호 영철 철수 영희 순자 영자 정숙 미숙 경숙 명숙 상철 상훈 성호 성민 성진 성훈 재현 재훈 재민 재석 동훈 동욱
+태훈 태민 태현 태호 현수 현석 형준 경민 경수 진호 진수 진영 준호 준기 민호 민혁 민석 민규 승훈 승기 승준 종현 종민 창민 기범
+병철 광수 대호 용준 용호 정훈 정호 혁준 석진 윤호 보검 은혁 희철 진혁 상민 상우 동민 도경 보영 소희 슬기 혜원 혜수
+ 수현 지혜 지은 은정 은주 은희 미진 미영 미란 선영 선희 경희 경아 주희 가영 나영 다영 세영 소영 아영 예지
+유리 유나 윤정 윤희 정아 정은 지연 채린 한솔 현아 혜정 효진 효정 희정 수지 다희 연희 채영 서희 예진 세은""".split())
 FAKE_GIVEN = {b: tuple(n for n in pool if n not in COMMON_GIVEN) for b, pool in FAKE_GIVEN.items()}
 FAKE_SURNAMES = "김 이 박 최 정 강 조 윤 장 임 한 오 서 신 권 황 안 송 전 홍".split()
 FAKE_LATIN = "Alex Sam Jamie Robin Casey Jordan Taylor Morgan Riley Avery Quinn Drew".split()
@@ -224,7 +226,9 @@ def _split_surname(name: str) -> tuple[str, str]:
 _SYL = "".join(sorted(NAME_SYL))
 _SUR1 = "".join(sorted(s for s in SURNAMES if len(s) == 1))
 _SUR2 = "|".join(s for s in SURNAMES if len(s) == 2)
-CAND_RE = re.compile(rf"(?<![가-힣<0-9])(?:{_SUR2}|[{_SUR1}])?[{_SYL}]{{2}}[가-힣]{{0,6}}(?![가-힣])")
+_SPACED_TITLE = "선배|후배|대리|과장|차장|부장|팀장|실장|사장|선생님|선생|교수님|씨|님|쌤|언니|오빠|누나|형"
+CAND_RE = re.compile(rf"(?<![가-힣<0-9])(?:{_SUR2}|[{_SUR1}])?[{_SYL}]{{2}}[가-힣]{{0,6}}(?![가-힣])"
+                     rf"(?=(?P<ttl> (?:{_SPACED_TITLE})))?")
 
 
 _CUES = ({"", "이", "아", "야"} | {"이" + p for p in _I_PART.split("|")} | set(_TITLE.split("|"))
@@ -246,58 +250,67 @@ def _readings(word: str) -> list[tuple[str, str, str, str]]:
         sur, _ = _split_surname(word[:L])
         if len(word) >= L and sur and len(sur) == L - 2:
             full += [(word[:L], sur, c, t) for c, t in splits(L)]
+    short = [r for r in short if _plausible(*r)]
+    full = [r for r in full if _plausible(*r)]
     hypocoristic = len(word) >= 3 and word[2] == "이" and _has_batchim(word[1])  # 지훈이 = 지훈 + 이
-    if full and not hypocoristic and _kiwi_nnp(word, full[0][0]):
+    if short and full and not hypocoristic and _kiwi_nnp(word, full[0][0]):  # kiwi only if both fit
         return full + short
     return short + full
+
+
+def _plausible(cand: str, sur: str, cue: str, tail: str) -> bool:
+    """The cheap checks (no kiwi): name syllables, stop words, places, cue and tail."""
+    given = cand[len(sur):]
+    if cand in _STOP or (not sur and given in _STOP) or len(given) != 2 or not _namey(given):
+        return False
+    if given[1] == "이" and _has_batchim(given[0]):  # 중이야, 집이야: X + 이, not a name
+        return False
+    strong = _strong(given, cue)
+    if cand in _PLACES and not strong:  # 연희야 is a person, 연희 (동) a place
+        return False
+    if tail and not (strong and cue not in ("아", "야")):  # 수빈씨가, 민준이네집에서; not 민준아빠
+        return False
+    return strong or not cand.endswith(_PLACE_END3 if sur else _PLACE_END)
 
 
 def _strong(name: str, cue: str) -> bool:
     """A cue that only follows a person: 이 + particle after batchim, vocative 아/야, a title."""
     bat = _has_batchim(name[-1])
-    return ((cue.startswith("이") and len(cue) > 1 and bat) or (cue == "아" and bat)
+    return ((cue.startswith("이") and len(cue) > 1 and bat and cue not in _COPULA) or (cue == "아" and bat)
             or (cue == "야" and not bat) or cue in _TITLE_SET)
 
 
 def _is_name(cand: str, sur: str, cue: str, tail: bool = False) -> bool:
+    """Decide one reading (after _plausible); kiwi calls are cached per stem where possible."""
     given = cand[len(sur):]
-    if cand in _STOP or given in _STOP or len(given) != 2 or not _namey(given):
-        return False
-    if cand in _PLACES and not _strong(given, cue):  # 연희야 is a person, 연희 (동) a place
-        return False
-    if given[1] == "이" and _has_batchim(given[0]):  # 중이야, 집이야: X + 이, not a name
+    if not _plausible(cand, sur, cue, "x" if tail else ""):
         return False
     bat = _has_batchim(given[-1])
     strong = _strong(given, cue)
-    if tail and not (strong and cue not in ("아", "야")):  # 수빈씨가, 민준이네집에서; not 민준아빠
-        return False
-    if cand.endswith(_PLACE_END3 if sur else _PLACE_END) and not strong:
-        return False
+    if sur:  # a full name: kiwi must read surname + given as a name (cached per stem)
+        level = _full_name_level(cand)
+        if not (level >= 1 or (strong and (_known_given(given) or _surname_first(cand, sur)))):
+            return False
+        return _nominal(cand + cue, cand)  # 이상하네, 설치하는: a verb, not 이 + 상하
     if cue.startswith("이") and len(cue) > 1 and _is_word(cand + "이"):  # 고양이가, 먹이를
         return False
     if _is_common(cand):
         # an ordinary word (수영, 지은): only a person-only cue makes it a name (수영이가, 지은언니)
-        if sur or _is_word(cand + cue):  # 아저씨, 아가씨 are words of their own
+        if _is_word(cand + cue):  # 아저씨, 아가씨 are words of their own
             return False
         # (titles other than 씨 follow ordinary words too: 부모님, 선배님, 동네형)
         return ((bat and cue in _STRONG_I) or cue == "씨"
                 or (cue in ("아", "야") and strong and _vocative(cand + cue))  # 동원아, not 언제야
-                or (cue in _TITLE_SET and cand not in _HONORIFIC)
+                or (cue in _TITLE_SET and cue not in ("형", "이모", "삼촌") and cand not in _HONORIFIC)
                 or (cue in ("이네", "이랑") and _kiwi_nnp(cand + cue, cand)))
-    if sur:
-        if not _nominal(cand + cue, cand):  # 이상하네, 설치하는: a verb, not 이 + 상하
-            return False
-        level = _full_name_level(cand)
-        return level >= 1 or (strong and _known_given(given))
     if strong:
         return True
-    if not _nominal(cand + cue, cand):  # 해주는, 미치는, 비오네: a verb, not a name + particle
-        return False
     if cue == "":  # a bare word: only a given name kiwi knows as such (민준 왔어?)
-        return _known_given(cand)
+        return _known_given(cand) and _nominal(cand, cand)
     if cue == "이" and bat:  # 하은이 같이: bare hypocoristic 이 on a word kiwi doesn't know
-        return True
-    return _known_given(cand) or _kiwi_nnp(cand + cue, cand)
+        return _nominal(cand + cue, cand)
+    # a weak particle: a known given name, or kiwi reads a proper noun here (per word, rarer)
+    return (_known_given(cand) or _kiwi_nnp(cand + cue, cand)) and _nominal(cand + cue, cand)
 
 
 @lru_cache(maxsize=100_000)
@@ -320,12 +333,19 @@ def _full_name_level(stem: str) -> int:
     sur, given = _split_surname(stem)
     if len(best) == 1 and best[0].tag == "NNP" and not getattr(best[0], "oov", False):
         # kiwi calls many 3-syllable words NNP (연산자, 초대형): trust it when the rest isn't a word
-        if _known_given(given) or not (_is_word(stem[:2]) or _is_word(stem[1:])):
+        if _known_given(given) or not _is_word(stem[:2]):
             return 2
     if _is_word(stem[:2]) or _is_word(stem[1:]) or score > -21:  # 연산자, 문자열, 조심해
         return 0
     # kiwi doesn't know the whole: fine if the given part alone is a name it knows (최 + 수빈)
     return 1 if _known_given(given) else 0
+
+
+@lru_cache(maxsize=100_000)
+def _surname_first(stem: str, sur: str) -> bool:
+    """kiwi splits off the surname as a proper noun (최 + 지수): a full name when a title follows."""
+    best, _ = _kiwi().analyze(stem, top_n=1)[0]
+    return (best[0].form == sur and best[0].tag == "NNP") or (len(best) == 1 and getattr(best[0], "oov", False))
 
 
 @lru_cache(maxsize=100_000)
@@ -448,6 +468,9 @@ class Anonymizer:
                 return known(m)
             word = m.group(0)
             name = self._name_decision(word)
+            if name is None and m.group("ttl"):  # 박하늘 선배 reads like 박하늘씨
+                name = self._name_decision(word + "씨")
+                name = name if name == word and len(word) >= 3 else None  # full names only
             if name is None:  # maybe a known name inside (우리민지)
                 if self._known_re is None:
                     return word
