@@ -19,10 +19,16 @@ PASSWORD = "우리만아는비번-42"
 TIMEOUT = 120          # AppTest's default is 3 s; the first run loads torch and the model
 
 
+def APP_SETTINGS_ENV(key: str) -> bool:  # noqa: N802 - a predicate shared with test_browser
+    """An environment variable the page would read as a setting (MALBEOT_OUTPUTS etc. are paths, kept)."""
+    return key.startswith("MALBEOT_") and key not in ("MALBEOT_OUTPUTS", "MALBEOT_PROCESSED")
+
+
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch):
+    """A developer's own MALBEOT_APP_PASSWORD / MALBEOT_BACKEND must not leak into these tests."""
     for key in list(os.environ):
-        if key.startswith("MALBEOT_"):
+        if APP_SETTINGS_ENV(key):
             monkeypatch.delenv(key)
 
 

@@ -1,5 +1,5 @@
 """The real page in a real browser: `streamlit run` on a free localhost port with a test password and
-the tiny adapter, driven by Debian's Chromium (selenium + chromium-driver) at phone size. Logs in,
+the tiny adapter served by llama.cpp (the cloud page's fast CPU backend), driven by Debian's Chromium (selenium + chromium-driver) at phone size. Logs in,
 sends a message, waits for the bot's bubbles and saves outputs/screenshots/chat.png (not committed).
 
 Needs `apt-get install chromium chromium-driver` (`make browser`); skipped cleanly without them."""
@@ -39,15 +39,19 @@ def free_port() -> int:
 def server(tmp_path_factory):
     """The app on 127.0.0.1:<free port>; secrets from a temp file, so a real .streamlit/secrets.toml
     in the checkout is never read (and the repo's config.toml theme still applies)."""
-    from test_app import make_adapter
+    from test_app import APP_SETTINGS_ENV, make_adapter
+
+    from lib import export
 
     tmp = tmp_path_factory.mktemp("browser")
     adapter = make_adapter(tmp / "run")
+    # the fast CPU path the cloud page uses: adapter merged into the base, GGUF, llama.cpp
+    gguf = export.to_gguf(export.merge(adapter, tmp / "merged"), tmp / "model-Q8_0.gguf", qtype="Q8_0")
     secrets = tmp / "secrets.toml"
-    secrets.write_text(f'app_password = "{PASSWORD}"\nbot_name = "도윤"\nbackend = "local"\n'
-                       f'adapter = "{adapter}"\n', encoding="utf-8")
+    secrets.write_text(f'app_password = "{PASSWORD}"\nbot_name = "도윤"\nbackend = "llamacpp"\n'
+                       f'gguf = "{gguf}"\ntokenizer = "{adapter}"\nthreads = 1\n', encoding="utf-8")
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MALBEOT_")}
+    env = {k: v for k, v in os.environ.items() if not APP_SETTINGS_ENV(k)}
     log = open(tmp / "streamlit.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app/streamlit_app.py", "--server.port", str(port),
