@@ -468,9 +468,9 @@ class Anonymizer:
                 return known(m)
             word = m.group(0)
             name = self._name_decision(word)
-            if name is None and m.group("ttl"):  # 박하늘 선배 reads like 박하늘씨
-                name = self._name_decision(word + "씨")
-                name = name if name == word and len(word) >= 3 else None  # full names only
+            if name is None and m.group("ttl") and len(word) >= 3:  # 박하늘 선배, 이하나 대리님
+                sur, _ = _split_surname(word)
+                name = word if sur and _plausible(word, sur, "씨", "") and not _is_word(word) else None
             if name is None:  # maybe a known name inside (우리민지)
                 if self._known_re is None:
                     return word
