@@ -206,3 +206,38 @@ def test_cloud_requirements_pin_the_same_versions_as_the_project():
     assert {"streamlit", "transformers", "torch", "peft", "llama-cpp-python"} <= set(cloud)
     assert {k: v for k, v in cloud.items() if project.get(k) != v} == {}
     assert "--extra-index-url https://download.pytorch.org/whl/cpu" in (APP.parent / "requirements.txt").read_text()
+
+
+def test_no_chat_is_written_unless_the_owner_turns_logging_on(fake_server, tmp_path):
+    secrets = dict(app_password=PASSWORD, backend="remote", base_url=fake_server, model="m", log_dir=str(tmp_path))
+    at = app(**secrets)
+    login(at.run(), PASSWORD)
+    at.chat_input[0].set_value("비밀 얘기").run()
+    assert len(at.session_state["messages"]) == 2 and list(tmp_path.iterdir()) == []
+    at = app(**secrets, log_chats=True)
+    login(at.run(), PASSWORD)
+    at.chat_input[0].set_value("이건 기록돼요").run()
+    (log,) = tmp_path.glob("*.jsonl")
+    logged = json.loads(log.read_text(encoding="utf-8"))["messages"]
+    assert [m["content"] for m in logged] == ["이건 기록돼요", "응 나도 방금 끝났어\n저녁 뭐 먹을까?"]
+
+
+@pytest.mark.parametrize("ip, host, local", [
+    (None, "localhost:8501", True), (None, "127.0.0.1:8501", True), (None, "[::1]:8501", True),
+    (None, "dy-8f3k2.trycloudflare.com", False),     # a tunnel: loopback connection, public host name
+    ("203.0.113.7", "localhost:8501", False),        # a spoofed Host header from outside
+    (None, None, False),                             # no browser connection at all
+])
+def test_localhost_means_loopback_connection_and_local_host_name(monkeypatch, ip, host, local):
+    import importlib
+    import sys
+    import types
+
+    sys.path.insert(0, str(APP.parent))
+    try:
+        common = importlib.import_module("common")
+    finally:
+        sys.path.remove(str(APP.parent))
+    fake = types.SimpleNamespace(headers={"Host": host} if host else {}, ip_address=ip)
+    monkeypatch.setattr(common.st, "context", fake)
+    assert common.is_localhost() is local
