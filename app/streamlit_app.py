@@ -74,11 +74,16 @@ if text := st.chat_input("메시지 입력", max_chars=1000, submit_mode="disabl
                           unsafe_allow_html=True)
             history = [{"role": m["role"], "content": m["content"]} for m in messages]
             bubbles = []
-            with lock:                          # one generation at a time on this server
-                for bubble in bot.stream(history, generation=settings):
-                    bubbles.append(bubble)     # each bubble pops in, the dots stay until the turn ends
-                    slot.markdown(common.turn_html("assistant", bubbles, None, tz, name=NAME, avatar=AVATAR,
-                                                   typing=True), unsafe_allow_html=True)
+            try:
+                with lock:                      # one generation at a time on this server
+                    for bubble in bot.stream(history, generation=settings):
+                        bubbles.append(bubble)  # each bubble pops in, the dots stay until the turn ends
+                        slot.markdown(common.turn_html("assistant", bubbles, None, tz, name=NAME, avatar=AVATAR,
+                                                       typing=True), unsafe_allow_html=True)
+            except Exception as err:            # e.g. the remote server or tunnel is down: say so, keep her text
+                slot.empty()
+                st.error(f"답장을 받지 못했어요 ({type(err).__name__}). 잠시 후 다시 보내 주세요.")
+                st.stop()
         messages.append({"role": "assistant", "content": join_bubbles(bubbles), "time": common.now_iso()})
         common.log_turn(messages)
         st.rerun()                              # redraw from history: times, and the settings' stats

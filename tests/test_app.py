@@ -241,3 +241,12 @@ def test_localhost_means_loopback_connection_and_local_host_name(monkeypatch, ip
     fake = types.SimpleNamespace(headers={"Host": host} if host else {}, ip_address=ip)
     monkeypatch.setattr(common.st, "context", fake)
     assert common.is_localhost() is local
+
+
+def test_a_dead_remote_server_is_reported_and_her_message_kept():
+    at = app(app_password=PASSWORD, backend="remote", base_url="http://127.0.0.1:9/v1", model="m", timeout=2)
+    login(at.run(), PASSWORD)
+    at.chat_input[0].set_value("여보세요?").run()
+    assert not at.exception
+    assert "답장을 받지 못했어요" in at.error[0].value
+    assert [m["role"] for m in at.session_state["messages"]] == ["user"]
