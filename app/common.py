@@ -231,6 +231,10 @@ header[data-testid="stHeader"] { background: transparent; }
 .kt-login { text-align: center; margin: 3.5rem 0 1.2rem; }
 .kt-login-icon { font-size: 3rem; } .kt-login-title { font-size: 1.5rem; font-weight: 800; color: #191919; }
 .kt-login-sub { font-size: .85rem; color: #556677; }
+[data-testid="stBaseButton-primaryFormSubmit"], [data-testid="stBaseButton-primary"] {
+    background: #FEE500; color: #191919; border: none; font-weight: 700; }
+[data-testid="stBaseButton-primaryFormSubmit"]:hover, [data-testid="stBaseButton-primary"]:hover {
+    background: #F5DC00; color: #191919; }
 [data-testid="stBottom"] > div, [data-testid="stBottomBlockContainer"] { background: #fff; }
 [data-testid="stExpander"] details { background: rgba(255,255,255,.45); border: none; }
 [data-testid="stExpander"] summary { padding: .35rem .8rem; font-size: .85rem; }
