@@ -391,7 +391,8 @@ class Anonymizer:
         names = []
         for n in known_names or ():
             n = re.sub(r"[^\w가-힣 ]", "", str(n)).strip()
-            if n:
+            # contact names like 엄마/자기/여보 are no identifiers; masking them would garble the chat
+            if len(n.replace(" ", "")) >= 2 and n not in _STOP:
                 names.append(n)
         self.known = sorted(set(names), key=len, reverse=True)
         self._reserved = set()  # fake names must never equal a real known name
@@ -515,7 +516,7 @@ class Anonymizer:
     def mask(self, text: str) -> str:
         return self.mask_many([text])[0]
 
-    def mask_many(self, texts, block: int = 50_000) -> list[str]:
+    def mask_many(self, texts, block: int = 50_000, progress: bool = False) -> list[str]:
         """Mask a batch (list or pd.Series of str; None/NaN become ""); same as [mask(t) for t in texts].
 
         Each unique string is masked once and cached. Numbers/IDs: only the messages the cheap
@@ -524,7 +525,11 @@ class Anonymizer:
         texts = ["" if t is None or t != t else str(t) for t in texts]
         mult = Counter(texts)
         new = [t for t in mult if t not in self._cache]
-        for b in range(0, len(new), block):
+        starts = range(0, len(new), block)
+        if progress and len(new) > block:
+            from tqdm.auto import tqdm
+            starts = tqdm(starts, desc="masking", unit="block")
+        for b in starts:
             chunk = new[b:b + block]
             for t, out, hits in zip(chunk, *self._mask_block(chunk)):
                 self._cache[t] = (out, tuple(hits))

@@ -210,3 +210,9 @@ def test_real_exports_mask_without_leaks():
     out = a.mask_many(texts)
     assert len(out) == len(texts) and a.counts["이름"] > 0
     assert leak_scan(out, a.seen) == []
+
+
+def test_contact_names_that_are_words_are_not_masked():
+    a = Anonymizer(known_names=["엄마", "자기", "나", "김민지"], key="k")
+    assert a.mask("엄마가 김치 보내줌 자기야") == "엄마가 김치 보내줌 자기야"
+    assert "민지" not in a.mask("민지야")
