@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -35,21 +36,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
+@contextmanager
+def streamlit_server(tmp: Path, secrets: str):
     """The app on 127.0.0.1:<free port>; secrets from a temp file, so a real .streamlit/secrets.toml
     in the checkout is never read (and the repo's config.toml theme still applies)."""
-    from test_app import APP_SETTINGS_ENV, make_adapter
+    from test_app import APP_SETTINGS_ENV
 
-    from lib import export
-
-    tmp = tmp_path_factory.mktemp("browser")
-    adapter = make_adapter(tmp / "run")
-    # the fast CPU path the cloud page uses: adapter merged into the base, GGUF, llama.cpp
-    gguf = export.to_gguf(export.merge(adapter, tmp / "merged"), tmp / "model-Q8_0.gguf", qtype="Q8_0")
+    (tmp / "secrets.toml").write_text(secrets, encoding="utf-8")
     secrets = tmp / "secrets.toml"
-    secrets.write_text(f'app_password = "{PASSWORD}"\nbot_name = "도윤"\nbackend = "llamacpp"\n'
-                       f'gguf = "{gguf}"\ntokenizer = "{adapter}"\nthreads = 1\n', encoding="utf-8")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not APP_SETTINGS_ENV(k)}
     log = open(tmp / "streamlit.log", "w")
@@ -79,6 +73,22 @@ def server(tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """With a password, the tiny adapter served the way the cloud page serves it: merged into the
+    base, written as GGUF, run by llama.cpp."""
+    from test_app import make_adapter
+
+    from lib import export
+
+    tmp = tmp_path_factory.mktemp("browser")
+    adapter = make_adapter(tmp / "run")
+    gguf = export.to_gguf(export.merge(adapter, tmp / "merged"), tmp / "model-Q8_0.gguf", qtype="Q8_0")
+    with streamlit_server(tmp, f'app_password = "{PASSWORD}"\nbot_name = "도윤"\nbackend = "llamacpp"\n'
+                               f'gguf = "{gguf}"\ntokenizer = "{adapter}"\nthreads = 1\n') as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -138,3 +148,18 @@ def test_log_in_send_a_message_and_see_the_reply(server, driver):
     times = [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".kt-time")]
     assert len(times) == 4 and all(t.startswith(("오전", "오후")) for t in times)
     driver.save_screenshot(str(SHOTS / "chat.png"))
+
+
+def test_without_a_password_it_opens_on_localhost_only_and_says_so(driver, tmp_path):
+    """No app_password: a browser on this machine gets in (the remote backend needs no model to load),
+    with a notice; off localhost the page refuses (see test_app's is_localhost cases)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    with streamlit_server(tmp_path, 'backend = "remote"\nbase_url = "http://127.0.0.1:9/v1"\nmodel = "m"\n') as url:
+        driver.get(url.replace("127.0.0.1", "localhost"))
+        wait = WebDriverWait(driver, 30)
+        wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "[data-testid='stChatInput']")))
+        assert "localhost" in driver.find_element(By.CSS_SELECTOR, "[data-testid='stCaptionContainer']").text
+        assert not driver.find_elements(By.CSS_SELECTOR, "input[type='password']")
