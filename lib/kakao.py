@@ -231,7 +231,7 @@ def _title_of(line: str) -> str:
 
 def _decode(data: bytes, name: str, warnings: list[str]) -> str:
     """UTF-8 (±BOM), UTF-16 (BOM) or CP949, decided by decoding; a cut-off last character is dropped."""
-    if not data.strip():
+    if not data or data.isspace():  # (not data.strip(): that copies the whole file)
         raise ChatFormatError(f"{name}: empty file; expected a KakaoTalk export (line 1)")
     if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
         enc = "utf-16"
@@ -243,7 +243,7 @@ def _decode(data: bytes, name: str, warnings: list[str]) -> str:
         if data[:3] == codecs.BOM_UTF8:
             data = data[3:]
             candidates = ["utf-8"]
-        elif data.count(b"\x00") > len(data) // 4:
+        elif data[:4096].count(b"\x00") > min(len(data), 4096) // 4:
             # UTF-16 without a BOM: every other byte of ASCII text is NUL
             candidates = ["utf-16-le" if data[1:2] == b"\x00" else "utf-16-be"]
         else:
@@ -376,12 +376,14 @@ def _parse_lines(text: str, fmt: str, name: str, warnings: list[str]) -> tuple[p
 
     # classify the few other lines: date line, header, notice, bare system sentence, continuation
     kind_of, day_of = {}, {}
-    for ln, line in zip(other_idx.tolist(), other_lines):
-        m = g.other_rx.fullmatch(line)
+    prev_blank = is_blank[np.maximum(other_idx - 1, 0)].tolist()
+    fullmatch = g.other_rx.fullmatch
+    for ln, line, pb in zip(other_idx.tolist(), other_lines, prev_blank):
+        m = fullmatch(line)
         k = m.lastgroup if m else "cont"
         if k == "dline":
             # mobile apps write an empty line (or the header) before a date line; one inside a message is text
-            if g.dateline_needs_blank and ln and not is_blank[ln - 1] and kind_of.get(ln - 1) != "saved":
+            if g.dateline_needs_blank and ln and not pb and kind_of.get(ln - 1) != "saved":
                 k = "cont"
             else:
                 day_of[ln] = _parse_date(m["dl"])
@@ -425,9 +427,9 @@ def _parse_lines(text: str, fmt: str, name: str, warnings: list[str]) -> tuple[p
     n_saved = 0
     last_row = None   # (key, line number, is system)
     rec_lines = rec_idx
-    for ln, line in zip(other_idx.tolist(), other_lines):
-        k = kind_of[ln]
-        rb = int(cum_rec[ln])  # records before this line
+    rest = [(ln, line, kind_of[ln], rb) for ln, line, rb in
+            zip(other_idx.tolist(), other_lines, cum_rec[other_idx].tolist()) if kind_of[ln] != "dline"]
+    for ln, line, k, rb in rest:  # rb: records before this line
         if rb and (last_row is None or last_row[0][0] == "rec" and last_row[0][1] < rb - 1
                    or last_row[0][0] == "extra" and extra[last_row[0][1]][0] < rb):
             last_row = (("rec", rb - 1), int(rec_lines[rb - 1]), bool(is_sys[rb - 1]))
@@ -441,8 +443,6 @@ def _parse_lines(text: str, fmt: str, name: str, warnings: list[str]) -> tuple[p
                 clock = ts[key[1]] if key[0] == "rec" else extra[key[1]][3]
             extra.append((rb, ln, line, clock))
             last_row = (("extra", len(extra) - 1), ln, True)
-        elif k == "dline":
-            pass  # only moves the day on (see `day` above)
         elif k == "saved":
             n_saved += 1
             if n_saved == 1:
@@ -509,10 +509,7 @@ def _parse_lines(text: str, fmt: str, name: str, warnings: list[str]) -> tuple[p
             warnings.append(f"{name}: ... {int(bad_t.sum()) - 20} more rows without a readable date/time")
     times = (np.where(bad_t, 0, ts).astype("int64") * 1_000_000_000).view("datetime64[ns]")
     times[bad_t] = np.datetime64("NaT")
-    # object columns: the values already are Python str (None for system speakers); a conversion to
-    # pandas' arrow-backed str dtype would copy every string once more for no gain here
-    df = pd.DataFrame({"time": times, "speaker": pd.Series(speaker, dtype=object),
-                       "text": pd.Series(rtext, dtype=object), "kind": pd.Series(kinds, dtype=object)})
+    df = _frame(times, speaker, rtext, kinds)
     seg = None
     if seg_starts:
         seg = np.zeros(n_rows, int)
@@ -523,14 +520,23 @@ def _parse_lines(text: str, fmt: str, name: str, warnings: list[str]) -> tuple[p
 
 def _cached_parse(values: np.ndarray, parse: Callable[[str], int | None]) -> np.ndarray:
     """Parse an object array of strings once per distinct value; float array, NaN where unparsable."""
-    if not len(values):
-        return np.empty(0)
-    cache = {u: (np.nan if (v := parse(u)) is None else float(v)) for u in set(values.tolist())}
-    return np.fromiter(map(cache.__getitem__, values), dtype="float64", count=len(values))
+    codes, uniques = pd.factorize(values)
+    parsed = np.array([np.nan if (v := parse(u)) is None else v for u in uniques] + [np.nan], dtype="float64")
+    return parsed[codes]  # code -1 (missing) picks the trailing NaN
+
+def _frame(time: np.ndarray, speaker: np.ndarray, text: np.ndarray, kind: np.ndarray) -> pd.DataFrame:
+    """The result frame. Object columns: the values already are Python str (None for system speakers),
+    and a conversion to pandas' arrow-backed str dtype would copy every string once more. Columns are
+    assigned one by one so pandas does not stack them into one block (another full copy)."""
+    df = pd.DataFrame({"time": time})
+    for name, values in (("speaker", speaker), ("text", text), ("kind", kind)):
+        df[name] = pd.Series(values, dtype=object, copy=False)
+    return df
 
 
 def _kinds_from_placeholders(ph: np.ndarray, text: np.ndarray) -> np.ndarray:
-    kinds = np.full(len(ph), "text", dtype=object)
+    kinds = np.empty(len(ph), dtype=object)
+    kinds[:] = "text"
     has = ph != ""
     if has.any():
         codes, uniques = pd.factorize(ph[has])
@@ -604,9 +610,7 @@ def _parse_csv(text: str, name: str, warnings: list[str]) -> tuple[pd.DataFrame,
     for i in hits(f"^(?:{_PH_RX})$|\n"):
         kinds[i] = _kind_of(msg[i])
     kinds[sys_rows] = "system"
-    df = pd.DataFrame({"time": parsed.astype("datetime64[ns]").to_numpy(),
-                       "speaker": pd.Series(np.where(sys_rows, None, user), dtype=object),
-                       "text": pd.Series(msg, dtype=object), "kind": pd.Series(kinds, dtype=object)})
+    df = _frame(parsed.astype("datetime64[ns]").to_numpy(), np.where(sys_rows, None, user), msg, kinds)
     return df, {"title": None, "saved_at": None, "segments": None}
 
 
