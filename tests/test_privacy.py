@@ -216,3 +216,20 @@ def test_contact_names_that_are_words_are_not_masked():
     a = Anonymizer(known_names=["엄마", "자기", "나", "김민지"], key="k")
     assert a.mask("엄마가 김치 보내줌 자기야") == "엄마가 김치 보내줌 자기야"
     assert "민지" not in a.mask("민지야")
+
+
+def test_sample_chat_planted_values_vanish():
+    """lib.sample's fictional couple: every planted personal value is masked, the scan is clean."""
+    import re
+    sample = pytest.importorskip("lib.sample")
+    planted_file = Path(__file__).resolve().parents[1] / "data" / "sample" / "planted.json"
+    if not planted_file.is_file():
+        pytest.skip("data/sample/planted.json not written yet")
+    planted = json.loads(planted_file.read_text(encoding="utf-8"))
+    df = sample.generate(0)
+    a = Anonymizer(known_names=sorted(set(df.speaker.dropna())), key="k")
+    out = "\n".join(a.mask_many(df.text))
+    for kind, values in planted.items():
+        for v in values if isinstance(values, list) else []:
+            assert not re.search(r"(?<![가-힣])" + re.escape(str(v)), out), f"{kind} {v!r} survived"
+    assert leak_scan(out.split("\n"), a.seen) == []
