@@ -5,9 +5,9 @@ Owns reading (encodings, zip, format detection, vectorised parsing, merging) and
     python -m lib.kakao data/raw/KakaoTalkChats.txt     # format, date range, counts, warnings
 
 How it stays fast on a ~93 MB export: the text is decoded once, CRs dropped, and ONE compiled regex per
-format classifies every line in a single `findall` pass (record / date line / header / system / notice /
-anything else). Dates and times are parsed once per distinct string (a few thousand), not per record;
-only continuation lines (multi-line messages, a small minority) are touched by a Python loop.
+format splits every line in a single `findall` pass (record groups, or the whole line). Columns are then
+numpy/pandas operations; dates and times are parsed once per distinct string; only the few lines that
+are not records (date lines, headers, system sentences, continuation text) see a Python loop.
 """
 from __future__ import annotations
 
@@ -151,9 +151,9 @@ def _parse_stamp(s: str) -> pd.Timestamp | None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Line grammars. Every format is one regex whose alternatives are tried on each line in order:
-# saved-date header line, app notice, record (the format's FULL record prefix), date line, bare system
-# line, anything else (continuation text). Group names are shared so one engine handles all of them.
+# Line grammars. Per format: the FULL record line (only a line matching it starts a record), the date
+# line, and whether system sentences come bare (PC) or behind a timestamp (mobile). Group names are
+# shared (time, date, spk, text, ph, sys), so one engine reads all of them.
 
 @dataclass
 class Grammar:
@@ -179,7 +179,7 @@ class Grammar:
 
 
 # the lookahead on the first character keeps the placeholder alternation off most lines
-_PH_FIRST = r"[사(<PpVv동이Ee스Ss파F음보페부그라Mm삭채T송카선지L연C일투G\d]"
+_PH_FIRST = r"[사(<PpVv동이Ee스Ss파F음보페부그라Mm삭채T송카선지L연C일투G\da-f]"
 _TEXT = rf"(?P<text>(?:(?={_PH_FIRST})(?P<ph>{_PH_RX})$)?[^\n]*)"
 _SPK_TEXT = rf"(?P<spk>[^\n]*?) :(?: {_TEXT}|$)"          # first " : " splits name from message
 _KO_TIME = r"(?:오전|오후) \d{1,2}:\d\d"
