@@ -250,7 +250,8 @@ def test_placeholders_per_platform(tmp_path):
              "This message was deleted.": "deleted", "송금 24,000원": "other", "지도: 망원동 카페": "other",
              "연락처: 홍길동": "other", "투표: 점심 메뉴": "other", "일정: 생일": "other",
              "사진 보내줘": "text", "이모티콘 귀엽다": "text", "동영상 봤어?": "text", "(이모티콘)반갑습니다.": "text",
-             "파일": "text", "보이스톡할래?": "text"}
+             "파일": "text", "보이스톡할래?": "text", "f1" * 32 + ".jpg": "photo", "a0" * 32 + ".mp4": "video",
+             "라이브톡 시작": "call", "부재중 보이스톡": "call", "(emoticon_Muzi and Friends) ": "emoticon"}
     body = "".join(f"[a] [오후 3:00] {t}\n" for t in cases)
     df = read_chat(write(tmp_path, PC_KO.split("[김철수] [오전 12:05]")[0] + body))
     assert dict(zip(df["text"], df["kind"])) == cases
