@@ -38,6 +38,7 @@ SAMPLING_KEYS = ("temperature", "top_p", "repetition_penalty", "max_new_tokens")
 FALLBACK_REPLIES = ("음 잠깐만 ㅋㅋ", "뭐라고 할지 모르겠다 ㅋㅋ", "ㅎㅎ")
 
 DEFAULT_MARKERS = (*STOP_STRINGS, *stop_strings(INSTRUCT_TAGS))  # when no tokenizer tells us the template
+RETRY_TEMPERATURE = 0.7         # a retry after a greedy (temperature 0) reply was rejected
 MAX_BUBBLES = 8                  # a runaway reply is cut here even if every bubble passes
 MIN_ECHO_CHARS = 5               # "잘자" -> "잘자" is an answer, not an echo
 MIN_REPEAT_CHARS = 4             # "ㅋㅋ", "응응" may come back every turn
@@ -321,8 +322,10 @@ class Chatbot:
         return build_prompt(self.tokenizer, history, max_prompt_tokens=budget, system=self.system,
                             max_turns=self.max_turns)
 
-    def _sampling(self, gen: dict, method) -> dict:
+    def _sampling(self, gen: dict, method, attempt: int = 0) -> dict:
         kw = {k: gen[k] for k in SAMPLING_KEYS}
+        if attempt and kw["temperature"] <= 0:
+            kw["temperature"] = RETRY_TEMPERATURE    # greedy would only write the rejected reply again
         try:
             params = inspect.signature(method).parameters
         except (TypeError, ValueError):
@@ -372,9 +375,11 @@ class Chatbot:
         her, bot_turns = self._context(history)
         prompt = self.prompt(history, gen["max_new_tokens"])
         self.last = {"attempts": 0, "rejected": [], "fallback": False}
-        for _ in range(gen["max_attempts"]):
+        for attempt in range(gen["max_attempts"]):
             self.last["attempts"] += 1
-            for text in self.backend.generate(prompt, n=gen["n_candidates"], **self._sampling(gen, self.backend.generate)):
+            sampling = self._sampling(gen, self.backend.generate, attempt)
+            n = gen["n_candidates"] if sampling["temperature"] > 0 else 1     # greedy: n copies of one reply
+            for text in self.backend.generate(prompt, n=n, **sampling):
                 shown: list[str] = []
                 try:
                     bubbles = list(self._vet(self._lines([text]), her, bot_turns, shown))
@@ -397,9 +402,9 @@ class Chatbot:
         prompt = self.prompt(history, gen["max_new_tokens"])
         self.last = {"attempts": 0, "rejected": [], "fallback": False}
         shown: list[str] = []
-        for _ in range(gen["max_attempts"]):
+        for attempt in range(gen["max_attempts"]):
             self.last["attempts"] += 1
-            chunks = self.backend.stream(prompt, **self._sampling(gen, self.backend.stream))
+            chunks = self.backend.stream(prompt, **self._sampling(gen, self.backend.stream, attempt))
             try:
                 yield from self._vet(self._lines(chunks), her, bot_turns, shown)
             except _Rejected as err:

@@ -151,6 +151,14 @@ def test_stream_stops_at_the_turn_marker_and_eos(tok):
     assert backend.kwargs[0]["max_new_tokens"] == 16 and backend.kwargs[0]["temperature"] == 0.8
 
 
+def test_greedy_retries_sample_instead_of_repeating_the_rejected_reply():
+    backend = ScriptedBackend([" 팀장님이 또 야근하라고 했어요 진짜", " 헐 또??", " 가", " 나", " 다"])
+    bot = Chatbot(backend, generation={"temperature": 0, "n_candidates": 4})
+    assert bot.reply(HISTORY) == ["헐 또??"]                   # greedy asks for 1, the retry for 4
+    assert backend.outputs == []
+    assert [k["temperature"] for k in backend.kwargs] == [0, chat.RETRY_TEMPERATURE]
+
+
 def test_generation_settings_are_validated():
     with pytest.raises(ValueError, match="unknown generation setting 'temp'"):
         Chatbot(ScriptedBackend([]), generation={"temp": 1.0})
