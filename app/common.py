@@ -139,8 +139,18 @@ def _adapter_meta(spec: dict) -> tuple[dict, str | None]:
     """Generation defaults (the profile's, saved with the run in malbeot.json) and the system line
     the dataset was built with, so the page prompts exactly as training did."""
     folder = spec.get("adapter") or spec.get("tokenizer")
-    meta_path = config.resolve(folder) / "malbeot.json" if folder else None
-    if not meta_path or not meta_path.is_file():
+    if not folder:
+        return {}, None
+    meta_path = config.resolve(folder) / "malbeot.json"
+    if not meta_path.is_file() and spec.get("repo"):      # the run folder lives in the private hub repo
+        try:
+            from huggingface_hub import hf_hub_download
+
+            meta_path = Path(hf_hub_download(spec["repo"], f"{str(folder).strip('/')}/malbeot.json",
+                                             token=spec.get("token")))
+        except Exception:  # noqa: BLE001 - no metadata just means the default generation settings
+            return {}, None
+    if not meta_path.is_file():
         return {}, None
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     gen = {k: v for k, v in (meta.get("generation") or {}).items() if k in chat.DEFAULT_GENERATION}

@@ -99,6 +99,9 @@ def test_gate_refuses_a_wrong_password_and_admits_the_right_one(adapter):
     login(at, PASSWORD)
     assert not at.exception and not at.error
     assert len(at.chat_input) == 1 and at.expander[0].label == "설정"
+    # generation defaults come from the run's malbeot.json (the sample-cpu profile: 48 new tokens)
+    sliders = {s.label: s.value for s in at.slider}
+    assert sliders["최대 길이 (토큰)"] == config.load_profile("sample-cpu")["generation"]["max_new_tokens"]
 
 
 def test_without_a_password_the_page_refuses_off_localhost():
