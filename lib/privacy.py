@@ -113,6 +113,7 @@ _STOP = set(BANKS.split("|")) | set("""자기 여보 애기 아가 공주 왕자
 아줌마 강아지 고양이 하늘 사랑 가을 여름 봄날 겨울 이사 미래 희망 보람 소원 은혜 진주 나라 세상 하루 우주 별님 해님 달님 인간 천사
 바다 인생 조국 냥이 아기 영어 한국어 중국어 일본어 조선 기아 한강 무지 라임 로직 화요 보일 신세계 삼성 현대 카카오
 네이버 구글 애플 쿠팡 배민 스벅 이마트 다이소 롯데 신라 연세 고려 서강 한양 중앙 경희 건국 동국 홍익 숭실 유튜브 넷플 동네 학교
+담주 담달 군필 전필 국대 만전 존잼 노잼 꿀잼 핵잼 레알 실화 인정 솔직
 바보 멍청 귀염 이쁜이 예쁜이 자식 새끼 녀석 놈 사랑이 여러분 모두 다들 니들 자네 당신 본인 상대 회사 학교 병원 경찰""".split())
 # City/district/neighbourhood names kiwi tags NNP like people; they are not personal data.
 _PLACES = set("""서울 부산 대구 인천 광주 대전 울산 세종 제주 수원 성남 분당 판교 일산 고양 용인 안양 부천 의정부 김포 파주 춘천
@@ -312,7 +313,14 @@ def _is_name(cand: str, sur: str, cue: str, tail: bool = False) -> bool:
     if cue == "이" and bat:  # 하은이 같이: bare hypocoristic 이 on a word kiwi doesn't know
         return _nominal(cand + cue, cand)
     # a weak particle: a known given name, or kiwi reads a proper noun here (per word, rarer)
-    return (_known_given(cand) or _kiwi_nnp(cand + cue, cand)) and _nominal(cand + cue, cand)
+    return (_known_given(cand) or _kiwi_nnp(cand + cue, cand) or _unknown(cand)) and _nominal(cand + cue, cand)
+
+
+@lru_cache(maxsize=100_000)
+def _unknown(word: str) -> bool:
+    """kiwi has no confident reading of `word` (채아, 도아): a rare name more likely than a word."""
+    best, score = _kiwi().analyze(word, top_n=1)[0]
+    return score < -21.5 and all(t.tag.startswith("N") or getattr(t, "oov", False) for t in best)
 
 
 @lru_cache(maxsize=100_000)
