@@ -515,11 +515,18 @@ def plot_distributions(table: pd.DataFrame, samples: list[dict] | None = None):
     fig, axes = plt.subplots(math.ceil(panels / cols), cols, figsize=(5 * cols, 3.6 * math.ceil(panels / cols)))
     axes = list(np.ravel(axes))
     for ax, name in zip(axes, lengths):
-        hi = max(float(f[name].quantile(0.98)) for f in feats.values() if len(f))
-        bins = np.linspace(0, max(hi, 1), 25)
-        for s in STYLE_SYSTEMS:
-            ax.hist(feats[s][name].clip(upper=bins[-1]), bins=bins, histtype="step", lw=2, density=True,
-                    color=COLORS[s], label=s)
+        if name == "bubbles":  # few discrete values: share of turns with 1, 2, 3, 4+ bubbles
+            levels = np.arange(1, 5)
+            for j, s in enumerate(STYLE_SYSTEMS):
+                counts = feats[s][name].clip(upper=4).value_counts(normalize=True)
+                ax.bar(levels + (j - 1.5) * 0.2, [counts.get(k, 0.0) for k in levels], 0.2, color=COLORS[s], label=s)
+            ax.set_xticks(levels, ["1", "2", "3", "4+"])
+        else:
+            hi = max(float(f[name].quantile(0.98)) for f in feats.values() if len(f))
+            bins = np.linspace(0, max(hi, 1), 25)
+            for s in STYLE_SYSTEMS:
+                ax.hist(feats[s][name].clip(upper=bins[-1]), bins=bins, histtype="step", lw=2, density=True,
+                        color=COLORS[s], label=s)
         ax.set_title(f"{name} per turn"), ax.legend()
     ax = axes[len(lengths)]
     x = np.arange(len(rates))
@@ -541,7 +548,14 @@ def plot_distributions(table: pd.DataFrame, samples: list[dict] | None = None):
             ax.bar(STYLE_SYSTEMS, vals, bottom=bottom, color=cmap(li), label=str(lev))
             bottom += vals
         ax.set_title(f"{name}"), ax.legend(fontsize=8)
-    for ax in axes[panels:]:
+    if len(axes) > panels:  # a spare panel: failure rates of the raw replies
+        ax = axes[panels]
+        kinds = ["echo", "self_repeat", "loop", "empty_or_broken", "memorised"]
+        x = np.arange(len(kinds))
+        for j, s in enumerate(SYSTEMS):
+            ax.bar(x + (j - 1) * 0.27, [_get(table, "failure", k, s) for k in kinds], 0.27, color=COLORS[s], label=s)
+        ax.set_xticks(x, kinds, rotation=30, ha="right"), ax.set_title("failures (share of raw replies)"), ax.legend()
+    for ax in axes[panels + 1:]:
         ax.axis("off")
     fig.tight_layout()
     return fig
@@ -753,7 +767,7 @@ function verdict(r,t){var s=t?r/t:0;if(s>=0.9)return "역시! 진짜 말투를 �
   if(s>=0.5)return "반반이에요 — 찍은 것과 비슷해요. AI가 꽤 그럴듯했나 봐요 🤖";return "AI 쪽을 더 진짜 같다고 골랐어요! 말투 흉내가 제법인가 봐요 😳";}
 function show(i){var app=document.getElementById("app");app.innerHTML="";if(i>=DATA.length)return finish();
   var d=DATA[i],card=el("div","card");card.appendChild(el("div","progress",(i+1)+" / "+DATA.length));
-  d.context.forEach(function(m){var mine=m.role==="user";card.appendChild(el("div","who",mine?"나":"그"));card.appendChild(bubbles(m.content,mine));});
+  d.context.forEach(function(m){var mine=m.role==="user";if(!mine)card.appendChild(el("div","who","그"));card.appendChild(bubbles(m.content,mine));});
   card.appendChild(el("div","q","어느 쪽이 진짜 답장일까요?"));
   ["a","b"].forEach(function(k){var b=el("button","opt");b.type="button";b.appendChild(el("span","tag",k.toUpperCase()));b.appendChild(bubbles(d[k],false));
     b.addEventListener("click",function(){picks.push(k);show(i+1);window.scrollTo(0,0);});card.appendChild(b);});

@@ -238,3 +238,33 @@ def test_streamlit_blind_page_keeps_the_key_on_the_server_and_scores(tmp_path, m
     at.button[0].click()                                        # 다시 하기
     at.run()
     assert "1 / 4" in at.get("progress")[0].proto.text
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_blind_page_in_a_real_browser_scores_only_after_the_last_pick(tmp_path):
+    if not (shutil.which("chromium") and shutil.which("chromedriver")):
+        pytest.skip("chromium / chromedriver not installed (make browser)")
+    from selenium import webdriver
+    from selenium.webdriver.common.by import By
+
+    out = ev.blind_test(_samples(), tmp_path / "blind.html", n=5, seed=4)
+    truth = [p["real"] for p in ev.load_blind_pairs(tmp_path / "blind_pairs.json")]
+    opts = webdriver.ChromeOptions()
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=400,860"):
+        opts.add_argument(arg)
+    driver = webdriver.Chrome(options=opts, service=webdriver.ChromeService(shutil.which("chromedriver")))
+    try:
+        driver.get(out.as_uri())
+        for i, answer in enumerate(truth):
+            assert f"{i + 1} / 5" in driver.find_element(By.CLASS_NAME, "progress").text
+            assert not driver.find_elements(By.CLASS_NAME, "score")          # no score, no key yet
+            pick = answer if i != 0 else ("b" if answer == "a" else "a")     # first one wrong
+            driver.find_elements(By.CSS_SELECTOR, "button.opt")["ab".index(pick)].click()
+        score = driver.find_element(By.CLASS_NAME, "score").text
+        assert "4개" in score and ev.blind_verdict(4, 5) in score
+        reviews = driver.find_elements(By.CLASS_NAME, "rev")
+        assert len(reviews) == 5 and "오답" in reviews[0].text and "정답" in reviews[1].text
+        assert all(f"진짜는 {a.upper()}" in r.text for a, r in zip(truth, reviews))
+    finally:
+        driver.quit()
