@@ -253,3 +253,12 @@ def test_a_dead_remote_server_is_reported_and_her_message_kept():
     assert not at.exception
     assert "답장을 받지 못했어요" in at.error[0].value
     assert [m["role"] for m in at.session_state["messages"]] == ["user"]
+
+
+def test_a_backend_that_cannot_load_is_explained_without_showing_secrets(tmp_path):
+    at = app(app_password=PASSWORD, backend="llamacpp", gguf=str(tmp_path / "missing.gguf"), token="hf_secret")
+    login(at.run(), PASSWORD)
+    assert not at.exception
+    message = at.error[0].value
+    assert "모델을 불러오지 못했어요" in message and "missing.gguf" in message and "hf_secret" not in message
+    assert len(at.chat_input) == 0
