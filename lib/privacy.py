@@ -150,13 +150,16 @@ def _has_batchim(syl: str) -> bool:
 # Fake given names, split by whether the last syllable has a final consonant. Deliberately the less
 # common (but real) names, so a pseudonym rarely equals a real friend's name in the same chat.
 FAKE_GIVEN = {
-    True: ("윤슬 다온 라온 시온 하람 가람 로운 예담 도담 해솔 한울 새롬 다솜 이솔 채솔 서율 태율 단율 하율 "
-           "은율 도균 태경 승완 현준 규민 세훈 진혁 태성 한별 새별 은별 다빈 효원 선율 지완 "
-           "소민 채련 혜정 윤경 미령 서림 아림 가온 세온 연경 희원 은결 다결 지율 하민 라윤").split(),
-    False: ("나래 소이 이레 하로 루아 라희 세아 가호 태오 도아 해나 아로 라미 채이 수호 재오 "
-            "이루 시호 도이 하루비 재하 유하 채요 세나 이안 다미 지오 연아 해주 소예 아진 라니 은새").split(),
+    True: ("윤슬 다온 라온 시온 하람 가람 로운 예담 도담 해솔 한울 새롬 다솜 이솔 채솔 서율 태율 단율 하율 은율 도균 태경 "
+           "승완 세훈 진혁 태성 한별 새별 은별 효원 선율 지완 소민 채련 혜정 윤경 미령 서림 아림 가온 세온 연경 희원 은결 "
+           "다결 지율 하민 라윤 다솔 다율 다윤 라현 하솔 하겸 새솔 새율 새린 예솔 예율 예겸 예빈 도율 도겸 도린 시율 채율 "
+           "채윤 채현 채빈 해율 해린 해윤 가율 가윤 가현 나율 나윤 나린 로빈 세린 세윤 소현 소빈 아윤 아현 여린 단율 태린 "
+           "서린 유솔 유빈 유린 은솔 은빈 지온 윤솔 주빈 주안").split(),
+    False: ("나래 소이 이레 하로 루아 라희 세아 가호 태오 도아 해나 아로 라미 채이 수호 재오 이루 시호 도이 재하 유하 채요 "
+            "세나 이안 다미 지오 연아 해주 소예 아진 라니 은새 다오 라루 새아 새하 예주 도희 도하 시아 시하 채희 가희 나오 "
+            "나희 로아 로하 세하 아라 아루 온유 태하 서하 유라 주아 윤하").split(),
 }
-FAKE_GIVEN = {b: tuple(n for n in pool if len(n) == 2 and re.fullmatch(r"[가-힣]+", n)
+FAKE_GIVEN = {b: tuple(n for n in dict.fromkeys(pool) if len(n) == 2 and re.fullmatch(r"[가-힣]+", n)
                        and _has_batchim(n[-1]) == b) for b, pool in FAKE_GIVEN.items()}
 # Frequent given names across generations (helps where kiwi doesn't know a name).
 COMMON_GIVEN = set("""민준 서준 도윤 예준 시우 하준 주원 지호 지후 준우 준서 건우 도현 현우 지훈 우진 선우 서진 민재 현준 연우 유준
