@@ -3,6 +3,8 @@
     make app            # = streamlit run app/streamlit_app.py, with outputs/adapters/latest
 Settings and deployment: .streamlit/secrets.toml.example and docs/DEPLOY.md.
 """
+from html import escape
+
 import streamlit as st
 
 import common
@@ -24,7 +26,7 @@ def new_conversation():
 
 
 with st.container(horizontal=True, vertical_alignment="center", horizontal_alignment="distribute", key="kt_top"):
-    st.markdown(f'<div class="kt kt-top">{AVATAR}<div>{NAME}<small>보통 바로 답장해요</small></div></div>',
+    st.markdown(f'<div class="kt kt-top">{AVATAR}<div>{escape(NAME)}<small>보통 바로 답장해요</small></div></div>',
                 unsafe_allow_html=True)
     st.button("새 대화", icon=":material/refresh:", type="tertiary", on_click=new_conversation)
 
@@ -50,7 +52,7 @@ with st.expander("설정", icon=":material/tune:"):
 chat = st.container()
 with chat:
     if not messages:
-        st.markdown(f'<div class="kt kt-empty">{AVATAR}<b>{NAME}</b>에게 메시지를 보내 보세요</div>',
+        st.markdown(f'<div class="kt kt-empty">{AVATAR}<b>{escape(NAME)}</b>에게 메시지를 보내 보세요</div>',
                     unsafe_allow_html=True)
     day = None
     for m in messages:
