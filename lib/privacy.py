@@ -142,6 +142,25 @@ _PLACE_END = tuple("역 구 동 시 군 읍 면 리 로 길 점 관 항".split()
 _PLACE_END3 = _PLACE_END + tuple("도 대 산 강 천 교 섬 사".split())  # 제주도, 전남대: 3-syllable words
 
 
+def _trie_pattern(words) -> str:
+    """One regex alternative for many literal words, factored by prefix (민(?:준|지)...): sre then
+    branches on each character instead of trying hundreds of alternatives at every position."""
+    trie: dict = {}
+    for w in words:
+        node = trie
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = True
+
+    def emit(node) -> str:
+        alts = [re.escape(ch) + emit(sub) for ch, sub in sorted(node.items()) if ch]
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        return f"(?:{body})?" if "" in node else body
+    return emit(trie)
+
+
 def _has_batchim(syl: str) -> bool:
     code = ord(syl) - 0xAC00
     return 0 <= code < 11172 and code % 28 != 0
@@ -421,7 +440,7 @@ class Anonymizer:
         forms = sorted((f for f in forms if len(f) >= 2), key=len, reverse=True)
         # Left boundary: not inside a Hangul word, except after 우리/울/내 (우리민지).
         known_pat = (r"(?:(?<![가-힣A-Za-z])|(?<=우리)|(?<=울)|(?<=내))(?P<kn>"
-                     + "|".join(map(re.escape, forms)) + r")(?![A-Za-z])") if forms else None
+                     + _trie_pattern(forms) + r")(?![A-Za-z])") if forms else None
         self._known_re = re.compile(known_pat) if forms else None
         # one pass for both, so a pseudonym just written is never looked at again
         self._names_re = re.compile("|".join(
@@ -567,7 +586,7 @@ class Anonymizer:
         names = sorted(self._found - self.seen.pseudonyms, key=len, reverse=True)
         if not names:
             return
-        rx = re.compile(r"(?<![가-힣<0-9])(?P<nm>" + "|".join(names) + r")(?P<rest>[가-힣]{0,6})(?![가-힣])")
+        rx = re.compile(r"(?<![가-힣<0-9])(?P<nm>" + _trie_pattern(names) + r")(?P<rest>[가-힣]{0,6})(?![가-힣])")
         outs = [self._cache[t][0] for t in strings]
         for i in _matching(outs, rx):
             t = strings[i]
@@ -588,7 +607,7 @@ class Anonymizer:
         ids = sorted((i for i in self._found_ids if len(i) >= 3), key=len, reverse=True)
         if not ids:
             return
-        rx = re.compile(r"(?<![A-Za-z0-9._@])@?(?:" + "|".join(map(re.escape, ids)) + r")(?![A-Za-z0-9_])")
+        rx = re.compile(r"(?<![A-Za-z0-9._@])@?(?:" + _trie_pattern(ids) + r")(?![A-Za-z0-9_])")
         outs = [self._cache[t][0] for t in strings]
         for i in _matching(outs, rx):
             t = strings[i]
