@@ -138,7 +138,7 @@ _HONORIFIC = set("""부모 선배 후배 대표 사장 고객 기사 직원 교�
 회원 관리 운영 담당 반장 총무 회계 점장 사부 도사 장인 달인 선수 코치 국장 위원 의원 총장 학장 사모 기장 승무 배우 가수 모델
 주치 소장 지점 본부 실무 주무 조교 강사 박사 석사 학생 수강 교장 교감 경찰 소방 군인 병장 상병 일병 중위 대위 소령 중령 대령
 해님 달님 별님 임금 왕자 공주 마마 각하 작은 큰""".split())
-_PLACE_END = tuple("역 구 동 시 군 읍 면 리 로 길 점 관 항".split())
+_PLACE_END = tuple("역 구 동 시 군 읍 면 로 길 점 관 항".split())
 _PLACE_END3 = _PLACE_END + tuple("도 대 산 강 천 교 섬 사".split())  # 제주도, 전남대: 3-syllable words
 
 
@@ -595,8 +595,8 @@ class Anonymizer:
 
             def repl(m):
                 name, rest = m.group("nm"), m.group("rest")
-                if not _name_leak(name, rest):
-                    return m.group(0)
+                if not _name_leak(name, rest) or _starts_with_any(m.group(0), self.seen.pseudonyms):
+                    return m.group(0)  # not that person, or a pseudonym written earlier (정연아)
                 new_hits.append((NAME, name))
                 return self.pseudonym(name) + rest
             out = rx.sub(repl, out)
@@ -681,6 +681,10 @@ _SCAN_WORD = re.compile(r"(?<![가-힣])[가-힣]{2,7}(?![가-힣])")
 _HANGUL_NAME = re.compile(r"[가-힣]{2,4}")
 
 
+def _starts_with_any(word: str, names) -> bool:
+    return any(word[:L] in names for L in (4, 3, 2))
+
+
 def _ALNUM(ch: str) -> bool:
     return ch.isascii() and (ch.isalnum() or ch == "_")
 
@@ -716,6 +720,8 @@ def leak_scan(texts, seen: Iterable[str] = ()) -> list[Leak]:
         if names:
             for m in _SCAN_WORD.finditer(t):
                 w = m.group(0)
+                if _starts_with_any(w, fakes):  # the masker's own output (a fake full name 정연아)
+                    continue
                 for L in (4, 3, 2):
                     name, rest = w[:L], w[L:]
                     if name in names and _name_leak(name, rest):
