@@ -369,8 +369,11 @@ def _full_name_level(stem: str) -> int:
             return 2
     if _is_word(stem[:2]) or _is_word(stem[1:]) or score > -21:  # 연산자, 문자열, 조심해
         return 0
-    # kiwi doesn't know the whole: fine if the given part alone is a name it knows (최 + 수빈)
-    return 1 if _known_given(given) else 0
+    # kiwi doesn't know the whole: fine if the given part alone is a name it knows (최 + 수빈), or
+    # kiwi only finds unlikely noun pieces (최우 + 식)
+    if _known_given(given):
+        return 1
+    return 1 if score < -24 and all(t.tag.startswith("NN") for t in best) and not _is_word(given) else 0
 
 
 @lru_cache(maxsize=100_000)
