@@ -6,6 +6,8 @@ and bubble splitting. Shared by the app (app/) and the evaluation; never imports
     bot.reply([{"role": "user", "content": "뭐해?"}])          # -> ["집이지 ㅋㅋ", "너는?"]
     for bubble in bot.stream(history): ...                   # bubbles one after another
 
+    python -m lib.chat [--backend llamacpp --gguf F --tokenizer RUN]   # chat in the terminal
+
 Small fine-tuned models fail in a few known ways: they parrot her message, repeat one of their own
 last turns, loop, or say nothing. Each bubble is checked as it completes; a candidate whose first
 bubble fails is thrown away and another one sampled, a later failing bubble ends the reply there.
@@ -438,3 +440,47 @@ class _Rejected(Exception):
     def __init__(self, reason: str, text: str):
         super().__init__(reason)
         self.reason, self.text = reason, text
+
+
+# -------------------------------------------------------------------------------------------- CLI
+def main(argv=None) -> int:
+    """Chat in the terminal with the same guards as the page (no Streamlit, nothing written to disk)."""
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="python -m lib.chat", description=main.__doc__)
+    ap.add_argument("--backend", default="local", choices=["local", "llamacpp", "remote"])
+    ap.add_argument("--adapter", help="local: adapter run (default: the newest in outputs/adapters)")
+    ap.add_argument("--gguf"), ap.add_argument("--tokenizer"), ap.add_argument("--threads", type=int)
+    ap.add_argument("--base-url"), ap.add_argument("--model"), ap.add_argument("--api-key")
+    ap.add_argument("--temperature", type=float), ap.add_argument("--max-new-tokens", type=int)
+    a = ap.parse_args(argv)
+    from lib.backends import open_backend
+
+    spec = {k: v for k, v in {"backend": a.backend, "adapter": a.adapter, "gguf": a.gguf, "tokenizer": a.tokenizer,
+                              "threads": a.threads, "base_url": a.base_url, "model": a.model,
+                              "api_key": a.api_key}.items() if v is not None}
+    if a.backend == "local" and "adapter" not in spec:
+        from lib.train import latest_adapter
+
+        spec["adapter"] = str(latest_adapter())
+    bot = Chatbot(open_backend(spec), generation={"temperature": a.temperature, "max_new_tokens": a.max_new_tokens})
+    history: list[dict] = []
+    print("빈 줄로 끝내요. (empty line quits)")
+    while True:
+        try:
+            text = input("너> ").strip()
+        except EOFError:
+            break
+        if not text:
+            break
+        history.append({"role": "user", "content": text})
+        bubbles = []
+        for bubble in bot.stream(history):
+            print(f"봇> {bubble}", flush=True)
+            bubbles.append(bubble)
+        history.append({"role": "assistant", "content": join_bubbles(bubbles)})
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -223,3 +223,35 @@ def test_template_round_trip_with_training(tok):
     # consecutive bubbles from her side are merged into one turn, as lib.dataset does
     split = [{"role": "user", "content": "밥 먹었어요?"}, {"role": "user", "content": "배고파요"}]
     assert build_prompt(tok, split, max_prompt_tokens=100) == "상대: 밥 먹었어요?\n배고파요\n나:"
+
+
+def test_terminal_chat_against_a_fake_remote_server(monkeypatch, capsys):
+    """`python -m lib.chat --backend remote ...`: the same guarded stream, in a terminal."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Server(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+            for piece in (" 응 ", "나도\n", "배고파"):
+                self.wfile.write(f"data: {json.dumps({'choices': [{'delta': {'content': piece}}]})}\n\n".encode())
+            self.wfile.write(b"data: [DONE]\n\n")
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Server)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    inputs = iter(["배고파요", ""])
+    monkeypatch.setattr("builtins.input", lambda prompt="": next(inputs))
+    try:
+        assert chat.main(["--backend", "remote", "--base-url", f"http://127.0.0.1:{server.server_address[1]}/v1",
+                          "--model", "m"]) == 0
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert "봇> 응 나도\n봇> 배고파\n" in capsys.readouterr().out
