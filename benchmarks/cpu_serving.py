@@ -31,7 +31,8 @@ OUT = ROOT / "benchmarks" / "results" / "cpu_serving.json"
 BENCH = config.OUTPUTS / "bench"
 MODELS = ["polyglot-ko-1.3b", "eeve-2.8b"]
 BACKENDS = ["torch-bf16", "torch-nf4", "nf4-prequantized", "llamacpp-Q8_0", "llamacpp-Q4_K_M",
-            "llamacpp-Q4_K_M-nommap", "torch-int8-dynamic"]
+            "llamacpp-Q4_K_M-nommap", "llamacpp-Q4_0", "torch-int8-dynamic"]
+FOLLOWUP_TOKENS = 30   # her next message: llama.cpp re-reads only these (KV cache of the shared prefix)
 THREADS = 2
 PROMPT_TOKENS = 200
 NEW_TOKENS = 64
@@ -57,7 +58,7 @@ def prepare(name: str) -> Path:
             tok.save_pretrained(tmp)
         del model
         print(f"[{name}] random weights saved in {time.perf_counter() - t0:.0f}s", flush=True)
-    for q in ("Q8_0", "Q4_K_M"):
+    for q in ("Q8_0", "Q4_K_M", "Q4_0"):
         path = root / f"model-{q}.gguf"
         if not path.is_file():
             t0 = time.perf_counter()
@@ -105,7 +106,7 @@ def _torch_round(model, ids, eos_id: int) -> dict:
     return _timing(t0, clock.times)
 
 
-def _llama_round(llm, ids) -> dict:
+def _llama_round(llm, ids, n: int = NEW_TOKENS) -> dict:
     import numpy as np
 
     eos = llm.token_eos()
@@ -114,13 +115,14 @@ def _llama_round(llm, ids) -> dict:
         scores[eos] = -np.inf
         return scores
 
-    times = []
+    times, out = [], []
     t0 = time.perf_counter()
-    for _tok in llm.generate(ids, top_k=1, temp=0.0, repeat_penalty=1.0, logits_processor=[ban_eos]):
+    for tok in llm.generate(ids, top_k=1, temp=0.0, repeat_penalty=1.0, logits_processor=[ban_eos]):
         times.append(time.perf_counter())
-        if len(times) == NEW_TOKENS:
+        out.append(tok)
+        if len(times) == n:
             break
-    return _timing(t0, times)
+    return {**_timing(t0, times), "tokens": out}
 
 
 def _timing(t0: float, times: list[float]) -> dict:
@@ -172,12 +174,26 @@ def worker(name: str, backend: str) -> dict:
         run = lambda ids: _torch_round(be.model, ids, eos)  # noqa: E731
     load_s = time.perf_counter() - t0
     rss_loaded = _rss_now()
-    cold, warm = (run(ids) for ids in _prompts(vocab))
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / GB
+    prompts = _prompts(vocab)
+    cold, warm = (run(ids) for ids in prompts)
+    if backend.startswith("llamacpp"):
+        # the chat goes on: same history + what the bot said + her next message
+        follow = prompts[1] + warm["tokens"] + prompts[0][:FOLLOWUP_TOKENS]
+        info["ttft_followup_s"] = _llama_round(be.llm, follow, n=2)["ttft_s"]
+    peak = _peak_rss_gb()
     return {"model": name, "backend": backend, "tokens_per_s": warm["tokens_per_s"], "ttft_s": warm["ttft_s"],
             "peak_rss_gb": round(peak, 3), "load_s": round(load_s, 1), "rss_after_load_gb": round(rss_loaded, 3),
             "ttft_first_request_s": cold["ttft_s"], "tokens_per_s_first_request": cold["tokens_per_s"],
             "prompt_tokens": PROMPT_TOKENS, "new_tokens": warm["new_tokens"], "threads": THREADS, **info}
+
+
+def _peak_rss_gb() -> float:
+    """This process's resident high-water mark (VmHWM). Not getrusage's ru_maxrss: Linux carries the
+    parent's peak over fork+exec into it, which hid every child below the parent's 4.3 GB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024 / GB
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / GB
 
 
 def _rss_now() -> float:
@@ -229,6 +245,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--models", nargs="+", default=MODELS, choices=MODELS)
     ap.add_argument("--backends", nargs="+", default=BACKENDS, choices=BACKENDS)
+    ap.add_argument("--skip", nargs="*", default=[], choices=BACKENDS, help="backends to leave out")
     ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--timeout", type=int, default=900)
     ap.add_argument("--out", default=str(OUT))
@@ -243,7 +260,7 @@ def main(argv=None) -> int:
     started = time.strftime("%Y-%m-%dT%H:%M:%S")
     for name in a.models:
         prepare(name)
-        for backend in a.backends:
+        for backend in [b for b in a.backends if b not in a.skip]:
             if backend == "torch-int8-dynamic":
                 free = psutil.virtual_memory().available / GB
                 if free < INT8_FREE_GB[name]:
@@ -252,14 +269,15 @@ def main(argv=None) -> int:
                                           f"{free:.1f} GB available"})
                     continue
             print(f"[{name}] {backend} ...", flush=True)
+            load_before = round(os.getloadavg()[0], 2)   # other users of these 2 CPUs skew timings
             rows.append(run_one(name, backend, a.timeout))
             r = rows[-1]
-            print("   ", r.get("error") or f"{r['tokens_per_s']} tok/s, ttft {r['ttft_s']} s, "
-                  f"peak {r['peak_rss_gb']} GB", flush=True)
+            r["load_avg_1m_before"] = load_before
+            print("   ", r.get("error") or f"{r['tokens_per_s']} tok/s, ttft {r['ttft_s']} s "
+                  f"(follow-up turn {r.get('ttft_followup_s', '-')} s), peak {r['peak_rss_gb']} GB", flush=True)
     summarize(rows)
     for r in rows:
-        r.update(started=started, machine=f"{platform.machine()} {os.cpu_count()} CPUs",
-                 load_avg_1m=round(os.getloadavg()[0], 2))
+        r.update(started=started, machine=f"{platform.machine()} {os.cpu_count()} CPUs")
     fileio.write_json(a.out, rows)
     print(f"\nwrote {a.out}")
     return 0

@@ -326,6 +326,8 @@ def _write_gguf(merged_dir: Path, out: Path, qtype: str, *, pre: str | None) -> 
 def _quantize_llama(merged_dir: Path, out_path: Path, qtype: str, *, pre, threads) -> Path:
     import llama_cpp
 
+    logging.getLogger("llama-cpp-python").setLevel(logging.ERROR)  # not a line per tensor
+
     # lossless intermediate: the merged weights' own 16-bit type (fp32 tiny models stay F32)
     src_dtype = json.loads((merged_dir / "config.json").read_text(encoding="utf-8")).get("dtype") \
         or json.loads((merged_dir / "config.json").read_text(encoding="utf-8")).get("torch_dtype")

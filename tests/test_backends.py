@@ -236,3 +236,33 @@ def test_open_backend_fetches_missing_files_from_the_private_repo(gguf_path, tin
     dl.assert_called_once_with("me/malbeot-private", "model-Q8_0.gguf", token="hf_x")
     snap.assert_called_once()
     assert isinstance(be, LlamaCppBackend)
+
+
+# ---------------------------------------------------------------------------------- light tokenizer
+def test_light_tokenizer_matches_hugging_face_without_torch(tiny_base):
+    """llama.cpp/remote pages tokenize and render like transformers, and never import torch for it."""
+    import subprocess
+    import sys
+
+    from lib import models
+    from lib.chat import build_prompt, turn_markers
+
+    hf, light = models.load_tokenizer(tiny_base), backends.LightTokenizer(tiny_base)
+    chats = [HISTORY, [{"role": "system", "content": "이도윤처럼"}, *HISTORY[:2],
+                       {"role": "user", "content": "내일 7시!! 😀 <전화번호>\n\n  hello 3.14"}]]
+    for chat in chats:
+        for gen in (True, False):
+            text = hf.apply_chat_template(chat, tokenize=False, add_generation_prompt=gen)
+            assert light.apply_chat_template(chat, add_generation_prompt=gen) == text
+            assert light(text, add_special_tokens=False)["input_ids"] == hf(text, add_special_tokens=False)["input_ids"]
+        turns = [m for m in chat if m["role"] != "system"]
+        for budget in (30, 400):
+            assert build_prompt(light, turns, max_prompt_tokens=budget, system="이도윤처럼") == \
+                build_prompt(hf, turns, max_prompt_tokens=budget, system="이도윤처럼")
+    assert turn_markers(light) == turn_markers(hf)
+    assert (light.eos_token, light.eos_token_id) == (hf.eos_token, hf.eos_token_id)
+    code = (f"import sys; from lib.backends import light_tokenizer; t = light_tokenizer({str(tiny_base)!r}); "
+            "t.apply_chat_template([{'role': 'user', 'content': 'x'}], add_generation_prompt=True); "
+            "print('torch' in sys.modules, 'transformers' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=config.ROOT, check=True)
+    assert out.stdout.split() == ["False", "False"]
