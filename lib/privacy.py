@@ -8,12 +8,14 @@ and asks kiwipiepy only about a name-like word it has not seen before (cached pe
 from __future__ import annotations
 
 import bisect
+import gc
 import hashlib
 import hmac
 import re
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
 from typing import Iterable
 
 TOKENS = {t: f"<{t}>" for t in ("전화번호", "주민번호", "외국인번호", "카드번호", "계좌", "여권번호", "운전면허",
@@ -557,7 +559,16 @@ class Anonymizer:
         Each unique string is masked once and cached. Numbers/IDs: only the messages the cheap
         NUM_HINT finds; names: one regex pass over a \\x00-joined block of messages.
         """
-        texts = ["" if t is None or t != t else str(t) for t in texts]
+        gc_on = gc.isenabled()
+        gc.disable()  # millions of small tuples: the cyclic GC would rescan them again and again
+        try:
+            return self._mask_many(texts, block, progress)
+        finally:
+            if gc_on:
+                gc.enable()
+
+    def _mask_many(self, texts, block: int, progress: bool) -> list[str]:
+        texts = [t if t.__class__ is str else "" if t is None or t != t else str(t) for t in texts]
         mult = Counter(texts)
         new = [t for t in mult if t not in self._cache]
         starts = range(0, len(new), block)
@@ -636,10 +647,7 @@ class Anonymizer:
         rest = list(rest)
         if not rest:
             return chunk, hits
-        starts, pos = [], 0
-        for i in rest:
-            starts.append(pos)
-            pos += len(chunk[i]) + 1
+        starts = _offsets(chunk[i] for i in rest) if len(rest) < len(chunk) else _offsets(chunk)
 
         def hit(at, typ, raw):
             hits[rest[bisect.bisect_right(starts, at) - 1]].append((typ, raw))
@@ -649,18 +657,24 @@ class Anonymizer:
         return chunk, hits
 
 
+def _offsets(texts) -> list[int]:
+    """Start of each text in "\x00".join(texts)."""
+    return [0, *accumulate(len(t) + 1 for t in texts)][:len(texts)]
+
+
 def _matching(texts: list[str], rx: re.Pattern) -> list[int]:
-    """Indices of texts where `rx` matches, found with one pass over the joined texts."""
-    starts, pos = [], 0
-    for t in texts:
-        starts.append(pos)
-        pos += len(t) + 1
-    found, last = [], -1
-    for m in rx.finditer("\x00".join(texts)):
+    """Indices of texts where `rx` matches: one search over the joined texts per matching text
+    (after a hit, the search resumes at the next text)."""
+    starts = _offsets(texts)
+    joined = "\x00".join(texts)
+    found, pos, n = [], 0, len(texts)
+    search = rx.search
+    while (m := search(joined, pos)) is not None:
         i = bisect.bisect_right(starts, m.start()) - 1
-        if i != last:
-            found.append(i)
-            last = i
+        found.append(i)
+        if i + 1 >= n:
+            break
+        pos = starts[i + 1]
     return found
 
 
