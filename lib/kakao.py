@@ -412,7 +412,7 @@ def _parse_lines(text: str, fmt: str, name: str, warnings: list[str]) -> tuple[p
             j = np.searchsorted(date_idx, rec_idx) - 1
             day = np.where(j >= 0, date_days[np.maximum(j, 0)], np.nan)
     ts = day * 86400.0 + sec
-    del table
+    table = None  # the per-line tuple table is no longer needed: free it before building rows
 
     header = {"title": None, "saved_at": None}
     struct = np.zeros(n_lines + 1, np.int64)  # date lines and headers seen so far (prefix sums)
