@@ -1,0 +1,343 @@
+"""QLoRA fine-tuning with TRL's SFTTrainer (loss on my final reply only), run folders + `latest`, the
+8 GB memory planner, and the candidate comparison used by notebook 03.
+
+    python -m lib.train plan --model polyglot-ko-1.3b --max-length 512 --batch 1
+    python -m lib.train run --profile sample-cpu [--model tiny-neox]
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import math
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from lib import config, fileio, models
+
+log = logging.getLogger(__name__)
+
+GB = 1024 ** 3
+GPU_LIMIT_GB = 8.0
+DEFAULT_LORA = dict(r=16, lora_alpha=32, lora_dropout=0.05)
+DEFAULT_SFT = dict(max_length=1024, per_device_train_batch_size=4, gradient_accumulation_steps=4,
+                   learning_rate=2e-4, num_train_epochs=3, eval_steps=200, logging_steps=20, seed=0)
+
+
+class TrainingOOM(MemoryError):
+    """Out of memory during training, with the setting to lower in the message."""
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Data: the `messages` DatasetDict written by lib.dataset, with the oldest context dropped to fit max_length.
+def load_messages(dataset_dir: str | Path):
+    """The DatasetDict (train/validation) with only the `messages` column; accepts the lib.dataset output
+    folder (with dataset/ inside) or a saved DatasetDict folder."""
+    import datasets
+
+    path = config.resolve(dataset_dir)
+    for cand in (path / "dataset", path):
+        if (cand / "dataset_dict.json").is_file():
+            dd = datasets.load_from_disk(str(cand))
+            break
+    else:
+        raise FileNotFoundError(f"no dataset at {path}: expected the folder written by lib.dataset.build "
+                                "(with dataset/dataset_dict.json); run notebook 02 or `python -m lib.dataset build`")
+    missing = {"train", "validation"} - set(dd)
+    if missing or "messages" not in dd["train"].column_names:
+        raise ValueError(f"{path}: expected splits train+validation with a `messages` column, "
+                         f"got {dict((k, v.column_names) for k, v in dd.items())}")
+    return dd.select_columns(["messages"])
+
+
+def fit_messages(messages: list[dict], tokenizer, max_length: int) -> list[dict] | None:
+    """Drop the oldest context turns (keeping a system line) until the rendered example fits max_length;
+    None when even the final reply alone does not fit. TRL would otherwise cut the reply off the end."""
+    system = [m for m in messages[:1] if m["role"] == "system"]
+    rest = messages[len(system):]
+    while rest:
+        ids = tokenizer.apply_chat_template(system + rest, tokenize=True, return_dict=True)["input_ids"]
+        if len(ids) <= max_length:
+            return system + rest
+        if len(rest) == 1:
+            return None
+        rest = rest[1:]
+        while len(rest) > 1 and rest[0]["role"] == "assistant":  # start on her turn
+            rest = rest[1:]
+    return None
+
+
+def prepare_dataset(dd, tokenizer, max_length: int):
+    def fit(batch):
+        out = [fit_messages(m, tokenizer, max_length) for m in batch["messages"]]
+        return {"messages": [m for m in out if m is not None]}
+
+    fitted = dd.map(fit, batched=True, desc="fitting context to max_length")
+    for split in dd:
+        dropped = len(dd[split]) - len(fitted[split])
+        if dropped:
+            log.warning("%s: %d examples whose reply alone exceeds max_length=%d were dropped", split, dropped,
+                        max_length)
+    return fitted
+
+
+def subsample(ds, n: int | None):
+    """`n` examples spread evenly over a (time-ordered) split, so a capped evaluation still spans it."""
+    if not n or len(ds) <= n:
+        return ds
+    step = len(ds) / n
+    return ds.select(sorted({int(i * step) for i in range(n)}))
+
+
+def card_hash(dataset_dir: str | Path) -> str | None:
+    card = config.resolve(dataset_dir) / "card.json"
+    return hashlib.sha256(card.read_bytes()).hexdigest()[:16] if card.is_file() else None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Runs and `latest`
+def latest_adapter(root: str | Path = None) -> Path:
+    """The newest finished run: the `latest` symlink, else the LATEST text file (Windows), else the newest
+    folder with malbeot.json."""
+    root = Path(root or config.ADAPTERS)
+    link = root / "latest"
+    if link.exists() and (link / "malbeot.json").is_file():
+        return link.resolve()
+    text = root / "LATEST"
+    if text.is_file():
+        run = root / text.read_text(encoding="utf-8").strip()
+        if (run / "malbeot.json").is_file():
+            return run
+    runs = sorted((p for p in root.glob("*/malbeot.json") if p.parent.name != "latest"),
+                  key=lambda p: p.stat().st_mtime)
+    if runs:
+        return runs[-1].parent
+    raise FileNotFoundError(f"no trained adapter under {root}: run notebook 04 (make pipeline) or "
+                            "`python -m lib.train run --profile sample-cpu` first")
+
+
+def point_latest(run_dir: Path, root: Path) -> None:
+    link = root / "latest"
+    try:
+        tmp = root / f".latest.{os.getpid()}"
+        tmp.unlink(missing_ok=True)
+        tmp.symlink_to(run_dir.name, target_is_directory=True)
+        os.replace(tmp, link)  # atomic swap of the symlink
+        (root / "LATEST").unlink(missing_ok=True)
+    except OSError:  # Windows without symlink rights
+        fileio.write_text(root / "LATEST", run_dir.name + "\n")
+
+
+def _last_checkpoint(run_dir: Path) -> str | None:
+    ckpts = sorted((run_dir / "checkpoints").glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1]))
+    return str(ckpts[-1]) if ckpts else None
+
+
+def _resume_target(root: Path, model_name: str) -> Path | None:
+    """Newest unfinished run of this model (checkpoints, no malbeot.json)."""
+    runs = [p for p in root.glob(f"{Path(model_name).name}-*") if p.is_dir() and not (p / "malbeot.json").exists()
+            and _last_checkpoint(p)]
+    return max(runs, key=lambda p: p.stat().st_mtime) if runs else None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Training
+def _versions() -> dict:
+    import bitsandbytes
+    import peft
+    import torch
+    import transformers
+    import trl
+
+    return {m.__name__: str(m.__version__) for m in (torch, transformers, trl, peft, bitsandbytes)}
+
+
+def _sft_config(out_dir: Path, sft: dict, on_gpu: bool, bf16_ok: bool, has_val: bool):
+    from trl import SFTConfig
+
+    args = dict(
+        output_dir=str(out_dir), assistant_only_loss=True, report_to="none", save_total_limit=2,
+        gradient_checkpointing=True, gradient_checkpointing_kwargs={"use_reentrant": False},
+        logging_first_step=True, dataloader_num_workers=0, remove_unused_columns=True,
+        # paged 8-bit AdamW keeps optimizer states small and pages them out under memory spikes (GPU only)
+        optim="paged_adamw_8bit" if on_gpu else "adamw_torch",
+        bf16=on_gpu and bf16_ok, fp16=on_gpu and not bf16_ok, use_cpu=not on_gpu,
+        lr_scheduler_type="cosine", warmup_steps=0.05, weight_decay=0.0,
+    )
+    if has_val:
+        args.update(eval_strategy="steps", save_strategy="steps", load_best_model_at_end=True,
+                    metric_for_best_model="eval_loss", greater_is_better=False)
+    args.update(sft)
+    if has_val:
+        args.setdefault("eval_steps", 50)
+        args["save_steps"] = args.get("save_steps") or args["eval_steps"]  # best-checkpoint selection needs both
+    return SFTConfig(**args)
+
+
+def train(model: str | Path, dataset_dir: str | Path, *, run_name: str | None = None, quant: str | None = "nf4",
+          lora: dict | None = None, sft: dict | None = None, resume: bool = False,
+          out_root: str | Path | None = None, generation: dict | None = None, device: str = "auto",
+          early_stopping_patience: int = 3, retry_oom: bool = True, keep_checkpoints: bool = False,
+          max_steps: int | None = None, eval_examples: int | None = 128, point: bool = True) -> Path:
+    """QLoRA-train `model` (registry name, hub id or folder) on `dataset_dir`; returns the run folder
+    outputs/adapters/<run>/ (adapter, tokenizer with template, train_config.yaml, malbeot.json, loss.png).
+    `lora`/`sft` are LoraConfig/SFTConfig fields (the profile sections); `eval_examples` caps the validation
+    examples scored at each evaluation (spread evenly over the split; None = all)."""
+    import torch
+
+    out_root = Path(out_root or config.ADAPTERS)
+    lora = {**DEFAULT_LORA, **(lora or {})}
+    sft = {**DEFAULT_SFT, **(sft or {})}
+    if max_steps:
+        sft["max_steps"] = max_steps
+    name = str(model)
+    stem = Path(name).name if name not in models.REGISTRY else name
+    run_dir = None
+    if resume:
+        run_dir = out_root / run_name if run_name else _resume_target(out_root, stem)
+        if run_dir is None or not _last_checkpoint(run_dir):
+            log.warning("resume=True but no unfinished run with checkpoints found; starting fresh")
+            run_dir = None
+    if run_dir is None:
+        run_dir = out_root / (run_name or f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}")
+        if (run_dir / "malbeot.json").exists():
+            raise FileExistsError(f"{run_dir} already holds a finished run; pick another run_name")
+    run_dir.mkdir(parents=True, exist_ok=True)
+
+    while True:
+        try:
+            return _train_once(name, dataset_dir, run_dir, out_root, quant, lora, sft, resume, generation, device,
+                               early_stopping_patience, keep_checkpoints, point, eval_examples)
+        except torch.cuda.OutOfMemoryError as e:  # noqa: PERF203
+            bs, acc = sft["per_device_train_batch_size"], sft["gradient_accumulation_steps"]
+            if retry_oom and bs > 1:
+                log.warning("out of GPU memory at per_device_train_batch_size=%d; retrying with %d and "
+                            "gradient_accumulation_steps=%d (same effective batch)", bs, bs // 2, acc * 2)
+                sft = {**sft, "per_device_train_batch_size": bs // 2, "gradient_accumulation_steps": acc * 2}
+                shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)
+                resume = False
+                torch.cuda.empty_cache()
+                continue
+            raise TrainingOOM(
+                f"out of GPU memory training {name} with per_device_train_batch_size={bs}, "
+                f"max_length={sft['max_length']}, lora r={lora['r']}: lower `sft.max_length` (e.g. "
+                f"{sft['max_length'] // 2}) in your profile, keep `sft.gradient_checkpointing` on, or try "
+                f"`python -m lib.train plan --model {name} --max-length {sft['max_length'] // 2} --batch 1`."
+            ) from e
+
+
+def _train_once(name, dataset_dir, run_dir, out_root, quant, lora, sft, resume, generation, device,
+                patience, keep_checkpoints, point, eval_examples=None) -> Path:
+    import torch
+    from peft import LoraConfig, prepare_model_for_kbit_training
+    from transformers import EarlyStoppingCallback, set_seed
+    from trl import SFTTrainer
+
+    t0 = time.perf_counter()
+    spec = models.spec(name)
+    on_gpu = device != "cpu" and torch.cuda.is_available()
+    bf16_ok = on_gpu and torch.cuda.is_bf16_supported()
+    set_seed(sft.get("seed", 0))
+    tok = models.load_tokenizer(name)
+    dd = load_messages(dataset_dir)
+    dd["validation"] = subsample(dd["validation"], eval_examples)
+    dd = prepare_dataset(dd, tok, sft["max_length"])
+    has_val = len(dd["validation"]) > 0
+
+    model, _ = models.load(name, quant=quant, device=device)
+    if quant:
+        model = prepare_model_for_kbit_training(
+            model, use_gradient_checkpointing=sft.get("gradient_checkpointing", True),
+            gradient_checkpointing_kwargs={"use_reentrant": False})
+    if not on_gpu:
+        models.disable_cpu_packing(model)
+        log.info("no CUDA GPU: training on CPU with adamw_torch instead of paged_adamw_8bit, fp32 compute")
+    peft_cfg = LoraConfig(task_type="CAUSAL_LM", target_modules=list(spec.lora_targets), bias="none", **lora)
+    args = _sft_config(run_dir / "checkpoints", sft, on_gpu, bf16_ok, has_val)
+    callbacks = [EarlyStoppingCallback(early_stopping_patience=patience)] if has_val and patience else []
+    trainer = SFTTrainer(model=model, args=args, train_dataset=dd["train"],
+                         eval_dataset=dd["validation"] if has_val else None, processing_class=tok,
+                         peft_config=peft_cfg, callbacks=callbacks)
+    ckpt = _last_checkpoint(run_dir) if resume else None
+    start_eval = None
+    if has_val and not ckpt:
+        start_eval = trainer.evaluate()["eval_loss"]  # zero-shot loss on my replies (LoRA B = 0)
+    result = trainer.train(resume_from_checkpoint=ckpt)
+    history = trainer.state.log_history
+    final_eval = trainer.evaluate()["eval_loss"] if has_val else None
+    if start_eval is None and ckpt:
+        start_eval = json.loads((run_dir / "start_eval.json").read_text()).get("eval_loss") \
+            if (run_dir / "start_eval.json").is_file() else None
+    elif start_eval is not None:
+        fileio.write_json(run_dir / "start_eval.json", {"eval_loss": start_eval})
+
+    trainable = sum(p.numel() for p in trainer.model.parameters() if p.requires_grad)
+    import tempfile
+
+    tmp = Path(tempfile.mkdtemp(prefix=".final-", dir=run_dir))
+    try:  # each file lands by rename; malbeot.json (written last) marks the run finished
+        trainer.model.save_pretrained(tmp)
+        tok.save_pretrained(tmp)
+        for f in tmp.iterdir():
+            os.replace(f, run_dir / f.name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    plot_loss(history, run_dir / "loss.png", title=f"{name}: loss on my replies")
+    resolved = {"model": name, "quant": quant, "lora": {**lora, "target_modules": list(spec.lora_targets)},
+                "sft": {k: v for k, v in args.to_dict().items()
+                        if k in sft or k in ("optim", "bf16", "fp16", "gradient_checkpointing",
+                                             "assistant_only_loss", "eval_steps", "save_steps",
+                                             "load_best_model_at_end", "lr_scheduler_type")},
+                "dataset": str(dataset_dir), "device": "cuda" if on_gpu else "cpu",
+                "early_stopping_patience": patience, "versions": _versions()}
+    import yaml
+
+    resolved = json.loads(json.dumps(resolved, default=str))  # enums, versions -> plain YAML
+    fileio.write_text(run_dir / "train_config.yaml", yaml.safe_dump(resolved, allow_unicode=True, sort_keys=False))
+    meta = {
+        "base": name, "base_path": models.source(name), "registry": spec.name,
+        "dataset": str(dataset_dir), "dataset_card_hash": card_hash(dataset_dir),
+        "quant": quant, "generation": generation or {},
+        "template": {"tags": spec.tags, "stop_strings": models.stop_strings(spec.tags),
+                     "eos_token": tok.eos_token},
+        "metrics": {"eval_loss_start": start_eval, "eval_loss": final_eval,
+                    "best_eval_loss": trainer.state.best_metric, "train_loss": result.training_loss,
+                    "global_step": trainer.state.global_step, "trainable_params": trainable,
+                    "train_examples": len(dd["train"]), "validation_examples": len(dd["validation"]),
+                    "seconds": round(time.perf_counter() - t0, 1)},
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+    }
+    fileio.write_json(run_dir / "malbeot.json", meta)  # written last: marks the run finished
+    if not keep_checkpoints:
+        shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)
+    if point:
+        point_latest(run_dir, out_root)
+    log.info("trained %s in %.0fs: eval loss %s -> %s", name, meta["metrics"]["seconds"], start_eval, final_eval)
+    return run_dir
+
+
+def plot_loss(history: list[dict], out: Path, title: str = "loss") -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    tr = [(h["step"], h["loss"]) for h in history if "loss" in h]
+    ev = [(h["step"], h["eval_loss"]) for h in history if "eval_loss" in h]
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    if tr:
+        ax.plot(*zip(*tr), label="train", lw=1.2)
+    if ev:
+        ax.plot(*zip(*ev), "o-", label="validation", lw=1.5)
+    ax.set(xlabel="step", ylabel="loss", title=title)
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    with fileio.atomic_path(out) as tmp:
+        fig.savefig(tmp, format="png", dpi=110)
+    plt.close(fig)
+    return out
