@@ -111,7 +111,15 @@ def load_model(adapter_dir: str | Path, device: str = "cpu"):
 def _prompt_texts(tok, prompts: list[dict], max_prompt_tokens: int) -> list[str]:
     from lib.chat import build_prompt
 
-    return [build_prompt(tok, p["history"], max_prompt_tokens=max_prompt_tokens) for p in prompts]
+    texts = []
+    for p in prompts:  # a dataset system line goes to build_prompt's `system`, the history holds turns only
+        system = next((m["content"] for m in p["history"] if m["role"] == "system"), None)
+        turns = [m for m in p["history"] if m["role"] != "system"]
+        texts.append(build_prompt(tok, turns, max_prompt_tokens=max_prompt_tokens, system=system))
+    return texts
+
+
+GENERATE_KEYS = ("max_new_tokens", "temperature", "top_p", "top_k", "repetition_penalty", "no_repeat_ngram_size")
 
 
 def generate(model, tok, prompts: list[dict], *, generation: dict | None = None, batch_size: int = 32,
@@ -127,6 +135,7 @@ def generate(model, tok, prompts: list[dict], *, generation: dict | None = None,
     from lib.chat import cut_at_markers, turn_markers
 
     gen = {"max_new_tokens": 48, "temperature": 0.8, "top_p": 0.9, "repetition_penalty": 1.1, **(generation or {})}
+    gen = {k: v for k, v in gen.items() if k in GENERATE_KEYS}  # the app's keys (n_candidates, ...) are not HF's
     do_sample = gen.get("temperature", 0) > 0
     if not do_sample:
         gen.pop("temperature", None), gen.pop("top_p", None)
