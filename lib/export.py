@@ -233,7 +233,7 @@ def _encode(data, ggml_type):
     return gguf.quants.quantize(data, ggml_type)
 
 
-def to_gguf(merged_dir: str | Path, out_path: str | Path, qtype: str = "Q8_0", *, pre: str | None = None,
+def to_gguf(merged_dir: str | Path, out_path: str | Path, qtype: str = "Q4_K_M", *, pre: str | None = None,
             threads: int | None = None) -> Path:
     """Write a llama.cpp GGUF (model + tokenizer + chat template) from a merged HF folder.
 
