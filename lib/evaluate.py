@@ -412,8 +412,6 @@ def evaluate(adapter_dir: str | Path | None, dataset_dir: str | Path, n_prompts:
                  ("diversity", "distinct_2", s, distinct_n(replies[s], 2))]
     timing["metrics"] = time.perf_counter() - t
     timing["total"] = time.perf_counter() - t0
-    rows += [("speed", f"seconds_{k}", "tuned" if k == "tuned" else "base" if k == "base" else "real", v)
-             for k, v in timing.items()]
 
     table = pd.DataFrame(rows, columns=["group", "metric", "system", "value"])
     samples = []
