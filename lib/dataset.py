@@ -381,8 +381,8 @@ def card_markdown(card: dict) -> str:
               "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for k, p in card["lengths"].items():
         if p:
-            lines.append(f"| {k.replace('_', ' ')} | " + " | ".join(str(p[q]) for q in
-                                                                   ("p5", "p25", "p50", "p75", "p95", "p99", "max")) + " |")
+            cells = " | ".join(str(p[q]) for q in ("p5", "p25", "p50", "p75", "p95", "p99", "max"))
+            lines.append(f"| {k.replace('_', ' ')} | {cells} |")
     lines += ["", "## Parameters", "", "```json", json.dumps(card["params"], ensure_ascii=False, indent=2), "```", ""]
     return "\n".join(lines)
 
@@ -469,73 +469,76 @@ def build(chats, me: str, out_dir, *, her: str | None = None, known_names: Itera
         if stage != STAGES[-1]:
             bar.set_description(STAGES[STAGES.index(stage) + 1])
 
-    bar.set_description(STAGES[0])
-    df = read_chats(chats)
-    me, her = pick_speakers(df, me, her)
-    done("parse")
+    try:
+        bar.set_description(STAGES[0])
+        df = read_chats(chats)
+        me, her = pick_speakers(df, me, her)
+        done("parse")
 
-    names = known_names_for(df, me, her, known_names)
-    anon = Anonymizer(known_names=names, key=key if key is not None else derive_key(df))
-    msgs = structure(df, me, her, turn_gap_minutes=turn_gap_minutes, session_gap_hours=session_gap_hours)
-    content = mask_contents(msgs, anon)
-    done("mask")
+        names = known_names_for(df, me, her, known_names)
+        anon = Anonymizer(known_names=names, key=key if key is not None else derive_key(df))
+        msgs = structure(df, me, her, turn_gap_minutes=turn_gap_minutes, session_gap_hours=session_gap_hours)
+        content = mask_contents(msgs, anon)
+        done("mask")
 
-    turns = turns_table(msgs, content)
-    done("turns")
+        turns = turns_table(msgs, content)
+        done("turns")
 
-    n_other = int((df["speaker"].notna() & ~df["speaker"].isin([me, her])).sum())
-    n_system = int((df["speaker"].isna() | df["kind"].eq("system")).sum())
-    funnel = [{"filter": "system lines", "unit": "records", "removed": n_system, "left": int(len(df) - n_system)},
-              {"filter": "other speakers (group chat)", "unit": "records", "removed": n_other,
-               "left": int(len(msgs))}]
-    pairs, pair_funnel, cut = make_pairs(
-        turns, context_turns=context_turns, max_duplicate_targets=max_duplicate_targets,
-        max_target_chars=max_target_chars, max_context_chars=max_context_chars,
-        system_prompt=system_prompt, seed=seed)
-    funnel += pair_funnel
-    if pairs.num_rows == 0:
-        raise DatasetError(f"no pairs: none of my ({me}) {int((turns['role'] == 'assistant').sum())} turns answers"
-                           f" a message of hers ({her}) with text; check --me/--her and the gaps")
-    done("pairs")
+        n_other = int((df["speaker"].notna() & ~df["speaker"].isin([me, her])).sum())
+        n_system = int((df["speaker"].isna() | df["kind"].eq("system")).sum())
+        funnel = [{"filter": "system lines", "unit": "records", "removed": n_system, "left": int(len(df) - n_system)},
+                  {"filter": "other speakers (group chat)", "unit": "records", "removed": n_other,
+                   "left": int(len(msgs))}]
+        pairs, pair_funnel, cut = make_pairs(
+            turns, context_turns=context_turns, max_duplicate_targets=max_duplicate_targets,
+            max_target_chars=max_target_chars, max_context_chars=max_context_chars,
+            system_prompt=system_prompt, seed=seed)
+        funnel += pair_funnel
+        if pairs.num_rows == 0:
+            raise DatasetError(f"no pairs: none of my ({me}) {int((turns['role'] == 'assistant').sum())} turns answers"
+                               f" a message of hers ({her}) with text; check --me/--her and the gaps")
+        done("pairs")
 
-    sessions = pairs.column("session").to_numpy()
-    is_val = split_sessions(sessions, val_fraction=val_fraction, split=split, seed=seed)
-    train, val = pairs.filter(pa.array(~is_val)), pairs.filter(pa.array(is_val))
-    val_times = val.column("time").to_pylist()
-    done("split")
+        sessions = pairs.column("session").to_numpy()
+        is_val = split_sessions(sessions, val_fraction=val_fraction, split=split, seed=seed)
+        train, val = pairs.filter(pa.array(~is_val)), pairs.filter(pa.array(is_val))
+        val_times = val.column("time").to_pylist()
+        done("split")
 
-    card = {
-        "name": out_dir.name,
-        "source": {"files": (int(df.attrs.get("files", 1)) if isinstance(chats, pd.DataFrame)
-                             else 1 if isinstance(chats, (str, Path)) else len(list(chats))),
-                   "formats": sorted({str(f) for f in str(df.attrs.get("format", "unknown")).split(",")}),
-                   "records": int(len(df)), "parse_warnings": len(df.attrs.get("warnings", []) or [])},
-        "date_range": {"first": df["time"].min().strftime("%Y-%m-%d"), "last": df["time"].max().strftime("%Y-%m-%d")},
-        "counts": {"records": int(len(df)), "messages_me_her": int(len(msgs)), "turns": int(len(turns)),
-                   "sessions": int(turns["session"].nunique()), "pairs": pairs.num_rows,
-                   "train": train.num_rows, "validation": val.num_rows,
-                   "train_sessions": int(len(np.unique(sessions[~is_val]))),
-                   "validation_sessions": int(len(np.unique(sessions[is_val])))},
-        "split": {"method": split, "val_fraction": val_fraction,
-                  "validation_from": min(val_times) if val_times and split == "time" else None},
-        "funnel": funnel,
-        "cut": cut,
-        "masking": {k: int(v) for k, v in sorted(anon.counts.items())},
-        "lengths": lengths(pairs, tokenizer),
-        "params": {"turn_gap_minutes": turn_gap_minutes, "session_gap_hours": session_gap_hours,
-                   "context_turns": context_turns, "val_fraction": val_fraction, "split": split, "seed": seed,
-                   "max_duplicate_targets": max_duplicate_targets, "max_target_chars": max_target_chars,
-                   "max_context_chars": max_context_chars, "system_prompt": system_prompt,
-                   "key": "given" if key is not None else "derived from the chat", "known_names": len(names)},
-        "roles": {"assistant": "me", "user": "her"},
-    }
-    with atomic_path(out_dir) as tmp:
-        write_outputs(tmp, {"train": train, "validation": val}, card)
-        done("write")
-        anon.seen.update(names)  # a speaker's name must not appear even where the text never used it
-        scan_outputs(pairs, anon.seen)
-        done("leak scan")
-    bar.close()
+        card = {
+            "name": out_dir.name,
+            "source": {"files": (int(df.attrs.get("files", 1)) if isinstance(chats, pd.DataFrame)
+                                 else 1 if isinstance(chats, (str, Path)) else len(list(chats))),
+                       "formats": sorted({str(f) for f in str(df.attrs.get("format", "unknown")).split(",")}),
+                       "records": int(len(df)), "parse_warnings": len(df.attrs.get("warnings", []) or [])},
+            "date_range": {"first": df["time"].min().strftime("%Y-%m-%d"),
+                           "last": df["time"].max().strftime("%Y-%m-%d")},
+            "counts": {"records": int(len(df)), "messages_me_her": int(len(msgs)), "turns": int(len(turns)),
+                       "sessions": int(turns["session"].nunique()), "pairs": pairs.num_rows,
+                       "train": train.num_rows, "validation": val.num_rows,
+                       "train_sessions": int(len(np.unique(sessions[~is_val]))),
+                       "validation_sessions": int(len(np.unique(sessions[is_val])))},
+            "split": {"method": split, "val_fraction": val_fraction,
+                      "validation_from": min(val_times) if val_times and split == "time" else None},
+            "funnel": funnel,
+            "cut": cut,
+            "masking": {k: int(v) for k, v in sorted(anon.counts.items())},
+            "lengths": lengths(pairs, tokenizer),
+            "params": {"turn_gap_minutes": turn_gap_minutes, "session_gap_hours": session_gap_hours,
+                       "context_turns": context_turns, "val_fraction": val_fraction, "split": split, "seed": seed,
+                       "max_duplicate_targets": max_duplicate_targets, "max_target_chars": max_target_chars,
+                       "max_context_chars": max_context_chars, "system_prompt": system_prompt,
+                       "key": "given" if key is not None else "derived from the chat", "known_names": len(names)},
+            "roles": {"assistant": "me", "user": "her"},
+        }
+        with atomic_path(out_dir) as tmp:
+            write_outputs(tmp, {"train": train, "validation": val}, card)
+            done("write")
+            anon.seen.update(names)  # a speaker's name must not appear even where the text never used it
+            scan_outputs(pairs, anon.seen)
+            done("leak scan")
+    finally:
+        bar.close()
     return card
 
 
