@@ -1,6 +1,7 @@
-"""The chat page under Streamlit's AppTest: the password gate, a chat turn with the tiny adapter through
-the real local backend, history across reruns, "새 대화", and the remote backend against a fake
-OpenAI-compatible server on 127.0.0.1."""
+"""The chat page under Streamlit's AppTest: the password gate, a chat turn with the sample-trained tiny
+adapter through the real local backend, history across reruns, "새 대화", and the remote backend
+against a fake OpenAI-compatible server on 127.0.0.1. Tests that only need *a* model use a fresh LoRA
+on the tiny base (seconds, no training): `make_adapter`."""
 from __future__ import annotations
 
 import json
@@ -113,8 +114,9 @@ def test_without_a_password_the_page_refuses_off_localhost():
 # ---------------------------------------------------------------------------------------------- chat
 
 @pytest.mark.slow
-def test_chat_turn_with_the_tiny_adapter_history_and_new_conversation(adapter):
-    at = app(app_password=PASSWORD, backend="local", adapter=str(adapter), bot_name="도윤")
+def test_chat_turn_with_the_tiny_adapter_history_and_new_conversation(tiny_adapter):
+    """The sample-trained tiny adapter (conftest: a real lib.train run) through the local backend."""
+    at = app(app_password=PASSWORD, backend="local", adapter=str(tiny_adapter), bot_name="도윤")
     login(at.run(), PASSWORD)
     at.chat_input[0].set_value("오늘 뭐 했어요?").run()
     assert not at.exception, at.exception

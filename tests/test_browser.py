@@ -1,5 +1,5 @@
 """The real page in a real browser: `streamlit run` on a free localhost port with a test password and
-the tiny adapter served by llama.cpp (the cloud page's fast CPU backend), driven by Debian's Chromium (selenium + chromium-driver) at phone size. Logs in,
+the sample-trained tiny adapter served by llama.cpp (the cloud page's fast CPU backend), driven by Debian's Chromium (selenium + chromium-driver) at phone size. Logs in,
 sends a message, waits for the bot's bubbles and saves outputs/screenshots/chat.png (not committed).
 
 Needs `apt-get install chromium chromium-driver` (`make browser`); skipped cleanly without them."""
@@ -76,15 +76,13 @@ def streamlit_server(tmp: Path, secrets: str):
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """With a password, the tiny adapter served the way the cloud page serves it: merged into the
-    base, written as GGUF, run by llama.cpp."""
-    from test_app import make_adapter
-
+def server(tmp_path_factory, tiny_adapter):
+    """With a password, the sample-trained tiny adapter served the way the cloud page serves it:
+    merged into the base, written as GGUF, run by llama.cpp."""
     from lib import export
 
     tmp = tmp_path_factory.mktemp("browser")
-    adapter = make_adapter(tmp / "run")
+    adapter = tiny_adapter
     gguf = export.to_gguf(export.merge(adapter, tmp / "merged"), tmp / "model-Q8_0.gguf", qtype="Q8_0")
     with streamlit_server(tmp, f'app_password = "{PASSWORD}"\nbot_name = "도윤"\nbackend = "llamacpp"\n'
                                f'gguf = "{gguf}"\ntokenizer = "{adapter}"\nthreads = 1\n') as url:
