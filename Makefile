@@ -48,10 +48,10 @@ bench: venv ## run the CPU benchmarks (JSON to benchmarks/results/)
 	$(PY) benchmarks/train_memory.py
 	$(PY) benchmarks/cpu_serving.py
 
-browser: ## install Debian's chromium + chromedriver for the browser test (root only; skipped otherwise)
-	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+browser: ## install Debian's chromium + chromedriver + Korean fonts for the browser test (root only; skipped otherwise)
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && fc-list 2>/dev/null | grep -qi nanum || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-nanum fonts-noto-color-emoji >/dev/null) \
 	      || echo "note: could not install chromium; the browser test will be skipped"; \
 	  else echo "note: chromium not found; the browser test will be skipped (apt-get install chromium chromium-driver)"; fi; }
 
