@@ -112,7 +112,7 @@ TRAIN_8GB = dict(max_length=1024, per_device_train_batch_size=4, gradient_accumu
 
 # Tiny stand-ins: same classes, a few million parameters; dims are multiples of 64 (bitsandbytes blocks).
 TINY_RECIPE = dict(vocab_size=4096, seq_len=128, batch=16, steps=160, lr=3e-3, warmup=10, seed=0,
-                   window_turns=10, version=3)
+                   window_turns=10, version=4)
 TINY_NEOX_ARCH = dict(
     model_type="gpt_neox", architectures=["GPTNeoXForCausalLM"], vocab_size=4096, hidden_size=256,
     num_hidden_layers=4, num_attention_heads=4, intermediate_size=1024, max_position_embeddings=512,
@@ -362,15 +362,19 @@ def chat_sessions(chat=None, *, gap_minutes: int = 5, session_hours: int = 6) ->
 
 
 def chat_documents(chat=None, *, window_turns: int = 10, seed: int = 0) -> list[list[dict]]:
-    """Pre-training conversations: windows of `window_turns` turns with 상대/나 assigned to the two
-    speakers at random per window, so the base model learns both voices in both slots."""
+    """Pre-training conversations for a base model that writes chat Korean in nobody's style: turns of
+    BOTH speakers, shuffled across the whole chat, in windows with 상대/나 alternating. Keeping the real
+    order would let the model infer "나 = the other one" from context and pre-learn the persona, leaving
+    the fine-tune nothing to show."""
     rng = random.Random(seed)
+    turns = [t for session in chat_sessions(chat) for t in session]
+    rng.shuffle(turns)
     docs = []
-    for turns in chat_sessions(chat):
-        for start in range(0, len(turns), window_turns):
-            window = turns[start:start + window_turns]
-            me = rng.choice(sorted({w for w, _ in window}))
-            docs.append([{"role": "assistant" if w == me else "user", "content": x} for w, x in window])
+    for start in range(0, len(turns), window_turns):
+        first = rng.choice(["user", "assistant"])
+        other = "assistant" if first == "user" else "user"
+        docs.append([{"role": first if i % 2 == 0 else other, "content": x}
+                     for i, (_, x) in enumerate(turns[start:start + window_turns])])
     return docs
 
 

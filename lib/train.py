@@ -182,7 +182,8 @@ def train(model: str | Path, dataset_dir: str | Path, *, run_name: str | None = 
           lora: dict | None = None, sft: dict | None = None, resume: bool = False,
           out_root: str | Path | None = None, generation: dict | None = None, device: str = "auto",
           early_stopping_patience: int = 3, retry_oom: bool = True, keep_checkpoints: bool = False,
-          max_steps: int | None = None, eval_examples: int | None = 128, point: bool = True) -> Path:
+          max_steps: int | None = None, eval_examples: int | None = 128, point: bool = True,
+          callbacks=()) -> Path:
     """QLoRA-train `model` (registry name, hub id or folder) on `dataset_dir`; returns the run folder
     outputs/adapters/<run>/ (adapter, tokenizer with template, train_config.yaml, malbeot.json, loss.png).
     `lora`/`sft` are LoraConfig/SFTConfig fields (the profile sections); `eval_examples` caps the validation
@@ -211,7 +212,7 @@ def train(model: str | Path, dataset_dir: str | Path, *, run_name: str | None = 
     while True:
         try:
             return _train_once(name, dataset_dir, run_dir, out_root, quant, lora, sft, resume, generation, device,
-                               early_stopping_patience, keep_checkpoints, point, eval_examples)
+                               early_stopping_patience, keep_checkpoints, point, eval_examples, callbacks)
         except torch.cuda.OutOfMemoryError as e:  # noqa: PERF203
             bs, acc = sft["per_device_train_batch_size"], sft["gradient_accumulation_steps"]
             if retry_oom and bs > 1:
@@ -230,24 +231,23 @@ def train(model: str | Path, dataset_dir: str | Path, *, run_name: str | None = 
             ) from e
 
 
-def _train_once(name, dataset_dir, run_dir, out_root, quant, lora, sft, resume, generation, device,
-                patience, keep_checkpoints, point, eval_examples=None) -> Path:
+def make_trainer(name: str, dd, out_dir: Path, *, quant: str | None = "nf4", lora: dict | None = None,
+                 sft: dict | None = None, device: str = "auto", patience: int = 3, callbacks=()):
+    """The SFTTrainer for a QLoRA run: 4-bit base, prepare_model_for_kbit_training, LoRA on the spec's
+    targets, loss on the final assistant reply only (assistant_only_loss + {% generation %})."""
     import torch
     from peft import LoraConfig, prepare_model_for_kbit_training
     from transformers import EarlyStoppingCallback, set_seed
     from trl import SFTTrainer
 
-    t0 = time.perf_counter()
+    lora = {**DEFAULT_LORA, **(lora or {})}
+    sft = {**DEFAULT_SFT, **(sft or {})}
     spec = models.spec(name)
     on_gpu = device != "cpu" and torch.cuda.is_available()
     bf16_ok = on_gpu and torch.cuda.is_bf16_supported()
     set_seed(sft.get("seed", 0))
     tok = models.load_tokenizer(name)
-    dd = load_messages(dataset_dir)
-    dd["validation"] = subsample(dd["validation"], eval_examples)
-    dd = prepare_dataset(dd, tok, sft["max_length"])
-    has_val = len(dd["validation"]) > 0
-
+    has_val = "validation" in dd and len(dd["validation"]) > 0
     model, _ = models.load(name, quant=quant, device=device)
     if quant:
         model = prepare_model_for_kbit_training(
@@ -257,47 +257,73 @@ def _train_once(name, dataset_dir, run_dir, out_root, quant, lora, sft, resume, 
         models.disable_cpu_packing(model)
         log.info("no CUDA GPU: training on CPU with adamw_torch instead of paged_adamw_8bit, fp32 compute")
     peft_cfg = LoraConfig(task_type="CAUSAL_LM", target_modules=list(spec.lora_targets), bias="none", **lora)
-    args = _sft_config(run_dir / "checkpoints", sft, on_gpu, bf16_ok, has_val)
-    callbacks = [EarlyStoppingCallback(early_stopping_patience=patience)] if has_val and patience else []
+    args = _sft_config(out_dir, sft, on_gpu, bf16_ok, has_val)
+    cbs = [EarlyStoppingCallback(early_stopping_patience=patience)] if has_val and patience else []
     trainer = SFTTrainer(model=model, args=args, train_dataset=dd["train"],
                          eval_dataset=dd["validation"] if has_val else None, processing_class=tok,
-                         peft_config=peft_cfg, callbacks=callbacks)
-    ckpt = _last_checkpoint(run_dir) if resume else None
-    start_eval = None
-    if has_val and not ckpt:
-        start_eval = trainer.evaluate()["eval_loss"]  # zero-shot loss on my replies (LoRA B = 0)
-    result = trainer.train(resume_from_checkpoint=ckpt)
-    history = trainer.state.log_history
-    final_eval = trainer.evaluate()["eval_loss"] if has_val else None
-    if start_eval is None and ckpt:
-        start_eval = json.loads((run_dir / "start_eval.json").read_text()).get("eval_loss") \
-            if (run_dir / "start_eval.json").is_file() else None
-    elif start_eval is not None:
-        fileio.write_json(run_dir / "start_eval.json", {"eval_loss": start_eval})
+                         peft_config=peft_cfg, callbacks=cbs + list(callbacks))
+    return trainer, tok
 
-    trainable = sum(p.numel() for p in trainer.model.parameters() if p.requires_grad)
+
+def save_adapter(model, tokenizer, run_dir: Path) -> None:
+    """Adapter + tokenizer (with the chat template) into run_dir, each file landing by rename."""
     import tempfile
 
     tmp = Path(tempfile.mkdtemp(prefix=".final-", dir=run_dir))
-    try:  # each file lands by rename; malbeot.json (written last) marks the run finished
-        trainer.model.save_pretrained(tmp)
-        tok.save_pretrained(tmp)
+    try:
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
         for f in tmp.iterdir():
             os.replace(f, run_dir / f.name)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _train_once(name, dataset_dir, run_dir, out_root, quant, lora, sft, resume, generation, device,
+                patience, keep_checkpoints, point, eval_examples=None, callbacks=()) -> Path:
+    import torch
+
+    t0 = time.perf_counter()
+    spec = models.spec(name)
+    on_gpu = device != "cpu" and torch.cuda.is_available()
+    tok = models.load_tokenizer(name)
+    dd = load_messages(dataset_dir)
+    dd["validation"] = subsample(dd["validation"], eval_examples)
+    dd = prepare_dataset(dd, tok, sft["max_length"])
+    has_val = len(dd["validation"]) > 0
+    trainer, tok = make_trainer(name, dd, run_dir / "checkpoints", quant=quant, lora=lora, sft=sft,
+                                device=device, patience=patience, callbacks=callbacks)
+    ckpt = _last_checkpoint(run_dir) if resume else None
+    start_file = run_dir / "start_eval.json"
+    if ckpt and start_file.is_file():
+        start_eval = json.loads(start_file.read_text(encoding="utf-8"))["eval_loss"]
+    elif has_val:
+        start_eval = trainer.evaluate()["eval_loss"]  # zero-shot loss on my replies (LoRA B = 0)
+        fileio.write_json(start_file, {"eval_loss": start_eval})
+    else:
+        start_eval = None
+    if ckpt:
+        log.info("resuming %s from %s", run_dir.name, ckpt)
+    result = trainer.train(resume_from_checkpoint=ckpt)
+    history = trainer.state.log_history
+    final_eval = trainer.evaluate()["eval_loss"] if has_val else None
+
+    trainable = sum(p.numel() for p in trainer.model.parameters() if p.requires_grad)
+    save_adapter(trainer.model, tok, run_dir)
     plot_loss(history, run_dir / "loss.png", title=f"{name}: loss on my replies")
+    args = trainer.args
     resolved = {"model": name, "quant": quant, "lora": {**lora, "target_modules": list(spec.lora_targets)},
                 "sft": {k: v for k, v in args.to_dict().items()
                         if k in sft or k in ("optim", "bf16", "fp16", "gradient_checkpointing",
                                              "assistant_only_loss", "eval_steps", "save_steps",
                                              "load_best_model_at_end", "lr_scheduler_type")},
                 "dataset": str(dataset_dir), "device": "cuda" if on_gpu else "cpu",
-                "early_stopping_patience": patience, "versions": _versions()}
+                "early_stopping_patience": patience, "eval_examples": eval_examples, "versions": _versions()}
     import yaml
 
     resolved = json.loads(json.dumps(resolved, default=str))  # enums, versions -> plain YAML
     fileio.write_text(run_dir / "train_config.yaml", yaml.safe_dump(resolved, allow_unicode=True, sort_keys=False))
+    fileio.write_json(run_dir / "history.json", history)
     meta = {
         "base": name, "base_path": models.source(name), "registry": spec.name,
         "dataset": str(dataset_dir), "dataset_card_hash": card_hash(dataset_dir),
@@ -308,6 +334,7 @@ def _train_once(name, dataset_dir, run_dir, out_root, quant, lora, sft, resume, 
                     "best_eval_loss": trainer.state.best_metric, "train_loss": result.training_loss,
                     "global_step": trainer.state.global_step, "trainable_params": trainable,
                     "train_examples": len(dd["train"]), "validation_examples": len(dd["validation"]),
+                    "resumed_from": Path(ckpt).name if ckpt else None,
                     "seconds": round(time.perf_counter() - t0, 1)},
         "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }

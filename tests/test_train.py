@@ -1,0 +1,139 @@
+"""lib.train: a real tiny QLoRA run, label masking, reload, resume, latest, OOM handling."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lib import models, train
+
+
+def small_dataset(src_dir, out, n_train=16, n_val=4):
+    dd = train.load_messages(src_dir)
+    dd["train"] = dd["train"].select(range(n_train))
+    dd["validation"] = dd["validation"].select(range(n_val))
+    dd.save_to_disk(str(out / "dataset"))
+    return out
+
+
+SFT = dict(max_length=128, per_device_train_batch_size=4, per_device_eval_batch_size=8, learning_rate=2e-3,
+           max_steps=4, eval_steps=2, save_steps=2, logging_steps=1, gradient_checkpointing=False, seed=0)
+
+
+@pytest.mark.slow
+def test_tiny_qlora_run_lowers_validation_loss(tiny_adapter):
+    meta = json.loads((tiny_adapter / "malbeot.json").read_text(encoding="utf-8"))
+    m = meta["metrics"]
+    assert m["eval_loss"] < m["eval_loss_start"] - 0.05, m
+    assert meta["base"] == "tiny-neox" and meta["quant"] == "nf4" and meta["template"]["tags"]["assistant"] == "나:"
+    for f in ("adapter_model.safetensors", "adapter_config.json", "tokenizer.json", "train_config.yaml", "loss.png"):
+        assert (tiny_adapter / f).is_file(), f
+    assert not (tiny_adapter / "checkpoints").exists()
+    cfg = (tiny_adapter / "train_config.yaml").read_text(encoding="utf-8")
+    assert "assistant_only_loss: true" in cfg and "target_modules" in cfg
+    tok = models.load_tokenizer(tiny_adapter)  # the saved tokenizer carries the template
+    assert "{% generation %}" in tok.chat_template
+
+
+@pytest.mark.slow
+def test_labels_cover_only_the_final_reply(tiny_base, sample_dataset_dir, tmp_path):
+    dd = train.load_messages(small_dataset(sample_dataset_dir, tmp_path))
+    trainer, tok = train.make_trainer(str(tiny_base), dd, tmp_path / "ck", sft=SFT, lora={"r": 4}, device="cpu")
+    for row, src in zip(trainer.train_dataset, dd["train"]):
+        trained = [t for t in row["labels"] if t != -100]
+        assert tok.decode(trained) == " " + src["messages"][-1]["content"] + tok.eos_token
+        context = [m for m in src["messages"][:-1] if m["role"] == "assistant"]
+        assert len(trained) < len(row["input_ids"]) or not context
+
+
+def test_fit_messages_drops_oldest_context_first(tiny_base):
+    tok = models.load_tokenizer(tiny_base)
+    msgs = [{"role": "system", "content": "시스템"}] + [
+        {"role": "user" if i % 2 == 0 else "assistant", "content": f"말 {i} " * 20} for i in range(7)]
+    fitted = train.fit_messages(msgs, tok, 90)
+    assert fitted[0]["role"] == "system" and fitted[-1] == msgs[-1] and fitted[1]["role"] == "user"
+    assert len(fitted) < len(msgs)
+    assert train.fit_messages(msgs[:1] + [msgs[-1]], tok, 5) is None
+
+
+class Interrupt(Exception):
+    pass
+
+
+@pytest.mark.slow
+def test_resume_after_interruption(tiny_base, sample_dataset_dir, tmp_path):
+    from transformers import TrainerCallback
+
+    class KillAt3(TrainerCallback):
+        def on_step_end(self, args, state, control, **kw):
+            if state.global_step == 3:
+                raise Interrupt("simulated kill")
+
+    data = small_dataset(sample_dataset_dir, tmp_path / "data")
+    root = tmp_path / "adapters"
+    with pytest.raises(Interrupt):
+        train.train(str(tiny_base), data, run_name="r", out_root=root, sft=SFT, lora={"r": 4}, device="cpu",
+                    callbacks=[KillAt3()])
+    assert (root / "r" / "checkpoints" / "checkpoint-2").is_dir() and not (root / "r" / "malbeot.json").exists()
+    with pytest.raises(FileNotFoundError):
+        train.latest_adapter(root)  # an unfinished run is never "latest"
+    run = train.train(str(tiny_base), data, run_name="r", out_root=root, sft=SFT, lora={"r": 4}, device="cpu",
+                      resume=True)
+    m = json.loads((run / "malbeot.json").read_text(encoding="utf-8"))["metrics"]
+    assert m["resumed_from"] == "checkpoint-2" and m["global_step"] == 4 and m["eval_loss_start"] is not None
+    assert train.latest_adapter(root) == run.resolve()
+
+
+@pytest.mark.slow
+def test_adapter_reloads_with_the_same_logits(tiny_base, sample_dataset_dir, tmp_path):
+    import torch
+    from peft import PeftModel
+
+    dd = train.load_messages(small_dataset(sample_dataset_dir, tmp_path))
+    sft = {**SFT, "max_steps": 3, "learning_rate": 5e-3}
+    trainer, tok = train.make_trainer(str(tiny_base), dd, tmp_path / "ck", sft=sft, device="cpu", patience=0)
+    trainer.train()
+    probe = tok.apply_chat_template(dd["validation"][0]["messages"], return_tensors="pt", return_dict=True)
+    trainer.model.eval()
+    with torch.no_grad():
+        trained = trainer.model(**probe).logits.float()
+    train.save_adapter(trainer.model, tok, tmp_path)
+    base, _ = models.load(tiny_base, quant="nf4", device="cpu")
+    models.disable_cpu_packing(base)
+    with torch.no_grad():
+        plain = base(**probe).logits.float()
+        reloaded = PeftModel.from_pretrained(base, tmp_path).eval()(**probe).logits.float()
+    assert (trained - plain).abs().max() > 1e-2  # the adapter changes the model
+    torch.testing.assert_close(reloaded, trained, atol=2e-3, rtol=1e-3)
+
+
+def test_latest_symlink_then_text_fallback(tmp_path):
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "malbeot.json").write_text("{}")
+    with pytest.raises(FileNotFoundError, match="notebook 04"):
+        train.latest_adapter(tmp_path / "empty")
+    train.point_latest(tmp_path / "a", tmp_path)
+    assert train.latest_adapter(tmp_path) == (tmp_path / "a").resolve()
+    train.point_latest(tmp_path / "b", tmp_path)
+    assert train.latest_adapter(tmp_path) == (tmp_path / "b").resolve()
+    (tmp_path / "latest").unlink()
+    (tmp_path / "LATEST").write_text("a\n")  # what Windows without symlink rights gets
+    assert train.latest_adapter(tmp_path) == tmp_path / "a"
+
+
+def test_oom_retries_with_half_batch_then_names_the_setting(monkeypatch, tmp_path):
+    import torch
+
+    calls = []
+
+    def fake(name, dataset_dir, run_dir, out_root, quant, lora, sft, *rest):
+        calls.append((sft["per_device_train_batch_size"], sft["gradient_accumulation_steps"]))
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory")
+
+    monkeypatch.setattr(train, "_train_once", fake)
+    with pytest.raises(train.TrainingOOM, match="max_length") as e:
+        train.train("tiny-neox", tmp_path, out_root=tmp_path, sft={"per_device_train_batch_size": 4,
+                                                                     "gradient_accumulation_steps": 4})
+    assert calls == [(4, 4), (2, 8), (1, 16)]  # same effective batch at each retry
+    assert "per_device_train_batch_size=1" in str(e.value)
