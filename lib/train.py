@@ -368,3 +368,148 @@ def plot_loss(history: list[dict], out: Path, title: str = "loss") -> Path:
         fig.savefig(tmp, format="png", dpi=110)
     plt.close(fig)
     return out
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Memory planner: predicted peak GPU memory of a QLoRA step, from the architecture alone (meta device).
+def plan(model: str, max_length: int = 1024, batch: int = 1, lora_r: int = 16, *, gradient_checkpointing=True,
+         optim: str = "paged_adamw_8bit", device: str = "cuda", limit_gb: float = GPU_LIMIT_GB,
+         lora_targets=None) -> dict:
+    """Predict the memory of one QLoRA training step (bytes per component, GB totals, fits flag).
+
+    4-bit weights: nf4 = 0.5 byte/param + double-quantized absmax (1 byte per 64-block + fp32 per 256 blocks);
+    everything not quantized (embeddings, lm_head, norms, biases) is upcast to fp32 by
+    prepare_model_for_kbit_training; LoRA weights and grads in bf16 (TRL casts them), 8-bit Adam = 2 bytes
+    per param (fp32 Adam on CPU = 8); activations with checkpointing = one fp32 residual per layer plus one
+    layer recomputed in backward; logits in fp32 (lm_head is fp32) x3 for the loss and its gradient, +1 for
+    TRL's entropy/accuracy metrics; CUDA context outside PyTorch's allocator."""
+    import torch
+
+    spec = models.spec(model)
+    net = models.standin(spec.name)
+    cfg = net.config
+    h, n_layers, V = cfg.hidden_size, cfg.num_hidden_layers, cfg.vocab_size
+    inter = cfg.intermediate_size
+    targets = set(lora_targets or spec.lora_targets)
+    q_params = lora_params = 0
+    largest = 0
+    for name, mod in net.named_modules():
+        if isinstance(mod, torch.nn.Linear) and ".layers." in f".{name}":
+            n = mod.in_features * mod.out_features
+            q_params += n
+            largest = max(largest, n)
+            if name.rsplit(".", 1)[-1] in targets:
+                lora_params += lora_r * (mod.in_features + mod.out_features)
+    total = models.param_count(net)
+    other = total - q_params
+    tokens = batch * max_length
+    on_cpu = device == "cpu"
+    act = 2 if not on_cpu else 4  # bytes of a compute-dtype activation
+    b = {}
+    b["weights_4bit"] = q_params * (0.5 + 1 / 64 + 4 / (64 * 256))
+    b["weights_fp32_upcast"] = other * 4
+    b["lora_weights"] = lora_params * 2
+    b["lora_grads"] = lora_params * 2
+    b["optimizer_states"] = lora_params * (8 if on_cpu or "8bit" not in optim else 2)
+    if gradient_checkpointing:
+        b["activations_checkpointed"] = n_layers * tokens * h * 4
+        # one block recomputed in backward: qkv, attention out, 2x MLP intermediate, norms, LoRA inputs, grads x2
+        b["activations_recompute"] = 2 * tokens * (act * (3 * h + h + 2 * inter + h) + 4 * 2 * h + act * (3 * h + inter))
+    else:
+        b["activations_checkpointed"] = 0
+        b["activations_recompute"] = n_layers * tokens * (act * (3 * h + h + 2 * inter + h) + 4 * 2 * h
+                                                          + act * (3 * h + inter))
+    b["dequant_buffer"] = largest * act * 2
+    b["logits"] = tokens * V * 4 * 3
+    b["trl_metrics"] = tokens * V * 4
+    allocated = sum(b.values())
+    reserved = allocated * 1.08  # caching allocator rounding/fragmentation
+    context = 0 if on_cpu else 0.45 * GB
+    out = {
+        "model": spec.name, "max_length": max_length, "batch": batch, "lora_r": lora_r, "device": device,
+        "gradient_checkpointing": gradient_checkpointing, "optim": optim,
+        "params_total": total, "params_quantized": q_params, "params_lora": lora_params,
+        "bytes": {k: int(v) for k, v in b.items()},
+        "cuda_context_gb": round(context / GB, 3),
+        "peak_allocated_gb": round(allocated / GB, 3),
+        "peak_reserved_gb": round(reserved / GB, 3),
+        "total_gb": round((reserved + context) / GB, 3),
+        "limit_gb": limit_gb,
+    }
+    out["fits"] = out["total_gb"] <= limit_gb
+    return out
+
+
+def format_plan(p: dict) -> str:
+    rows = [f"{p['model']}: max_length {p['max_length']}, batch {p['batch']}, LoRA r={p['lora_r']} "
+            f"({p['params_lora'] / 1e6:.1f} M trainable of {p['params_total'] / 1e9:.2f} B), {p['optim']}, "
+            f"checkpointing {'on' if p['gradient_checkpointing'] else 'off'}"]
+    for k, v in p["bytes"].items():
+        rows.append(f"  {k:<26}{v / GB:8.3f} GiB")
+    rows.append(f"  {'cuda_context':<26}{p['cuda_context_gb']:8.3f} GiB")
+    rows.append(f"  {'= peak allocated':<26}{p['peak_allocated_gb']:8.3f} GiB")
+    rows.append(f"  {'= peak reserved':<26}{p['peak_reserved_gb']:8.3f} GiB")
+    rows.append(f"  {'= total on the card':<26}{p['total_gb']:8.3f} GiB (limit {p['limit_gb']} GiB)")
+    if not p["fits"]:
+        rows.append(f"WARNING: predicted {p['total_gb']:.2f} GiB > {p['limit_gb']} GiB: lower --max-length or "
+                    "--batch (raise gradient_accumulation_steps to keep the effective batch), keep checkpointing on")
+    return "\n".join(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m lib.train", description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("plan", help="predict peak GPU memory of a QLoRA step")
+    p.add_argument("--model", default="polyglot-ko-1.3b", help=f"one of {', '.join(models.REGISTRY)}")
+    p.add_argument("--max-length", type=int, default=1024)
+    p.add_argument("--batch", type=int, default=1)
+    p.add_argument("--lora-r", type=int, default=16)
+    p.add_argument("--no-checkpointing", action="store_true")
+    p.add_argument("--limit-gb", type=float, default=GPU_LIMIT_GB)
+    p.add_argument("--json", action="store_true", help="print the breakdown as JSON")
+    r = sub.add_parser("run", help="train the profile's model on its dataset")
+    r.add_argument("--profile", default="sample-cpu")
+    r.add_argument("--model", help="registry name, hub id or folder (default: profile models.train or winner)")
+    r.add_argument("--dataset", help="dataset folder (default: data/processed/<profile dataset name>)")
+    r.add_argument("--run-name")
+    r.add_argument("--resume", action="store_true", help="continue the newest unfinished run from its checkpoint")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if args.cmd == "plan":
+        res = plan(args.model, args.max_length, args.batch, args.lora_r,
+                   gradient_checkpointing=not args.no_checkpointing, limit_gb=args.limit_gb)
+        print(json.dumps(res, indent=2) if args.json else format_plan(res))
+        return 0 if res["fits"] else 1
+    prof = config.load_profile(args.profile)
+    model = args.model or resolve_train_model(prof)
+    dataset_dir = args.dataset or config.PROCESSED / prof["dataset"]["name"]
+    run = train(model, dataset_dir, run_name=args.run_name, resume=args.resume, **profile_kwargs(prof))
+    print(f"adapter: {run}")
+    return 0
+
+
+def profile_kwargs(prof: dict) -> dict:
+    """The train() keyword arguments a profile holds (sections named like the HF config classes)."""
+    return {"quant": prof.get("quant", "nf4"), "lora": prof.get("lora") or {}, "sft": prof.get("sft") or {},
+            "generation": prof.get("generation") or {},
+            "device": "cpu" if prof.get("device") == "cpu" else "auto"}
+
+
+def resolve_train_model(prof: dict) -> str:
+    """profile models.train, else the winner of notebook 03 (outputs/compare/winner.json), else the first
+    candidate."""
+    chosen = (prof.get("models") or {}).get("train")
+    if chosen:
+        return chosen
+    winner = config.COMPARE / "winner.json"
+    if winner.is_file():
+        return json.loads(winner.read_text(encoding="utf-8"))["model"]
+    cands = (prof.get("models") or {}).get("candidates") or []
+    if not cands:
+        raise ValueError("profile has no models.train, no models.candidates and no outputs/compare/winner.json")
+    log.warning("no winner.json from notebook 03; training the first candidate %s", cands[0])
+    return cands[0]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
