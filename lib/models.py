@@ -240,6 +240,25 @@ def standin_folder(name: str) -> Path:
     return out
 
 
+def serving_size(name: str) -> dict:
+    """Bytes of the weights to serve at 4-bit (nf4 linears, fp16 rest) and 8-bit (int8 linears, fp16 rest)."""
+    import torch
+
+    net = standin(name)
+    lin = sum(m.in_features * m.out_features for n, m in net.named_modules()
+              if isinstance(m, torch.nn.Linear) and ".layers." in f".{n}")
+    rest = param_count(net) - lin
+    return {"params": param_count(net), "4bit_gb": round((lin * 0.516 + rest * 2) / 1024**3, 3),
+            "8bit_gb": round((lin * 1.0 + rest * 2) / 1024**3, 3), "fp16_gb": round(param_count(net) * 2 / 1024**3, 3)}
+
+
+def tokens_per_char(tokenizer, texts) -> float:
+    """How well a tokenizer fits this chat (ㅋㅋ, emoji, casual Korean): tokens per character, lower = better."""
+    texts = [t for t in texts if t]
+    n_tok = sum(len(tokenizer(t, add_special_tokens=False)["input_ids"]) for t in texts)
+    return n_tok / max(1, sum(len(t) for t in texts))
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Loading
 def compute_dtype(device: str = "auto"):

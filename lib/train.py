@@ -335,6 +335,7 @@ def _train_once(name, dataset_dir, run_dir, out_root, quant, lora, sft, resume, 
                     "global_step": trainer.state.global_step, "trainable_params": trainable,
                     "train_examples": len(dd["train"]), "validation_examples": len(dd["validation"]),
                     "resumed_from": Path(ckpt).name if ckpt else None,
+                    "peak_reserved_gib": round(torch.cuda.max_memory_reserved() / GB, 3) if on_gpu else None,
                     "seconds": round(time.perf_counter() - t0, 1)},
         "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
@@ -368,6 +369,103 @@ def plot_loss(history: list[dict], out: Path, title: str = "loss") -> Path:
         fig.savefig(tmp, format="png", dpi=110)
     plt.close(fig)
     return out
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Candidate comparison (notebook 03)
+def sample_replies(model, tokenizer, histories: list[list[dict]], generation: dict | None = None,
+                   seed: int = 0, stops=models.STOP_STRINGS) -> list[str]:
+    """One sampled reply per history with the chat template; cut at EOS or the next speaker tag."""
+    import torch
+
+    gen = {"max_new_tokens": 48, "temperature": 0.8, "top_p": 0.9, "repetition_penalty": 1.1,
+           **(generation or {})}
+    torch.manual_seed(seed)
+    out = []
+    model.eval()
+    for hist in histories:
+        enc = tokenizer.apply_chat_template(hist, add_generation_prompt=True, return_tensors="pt", return_dict=True)
+        enc = {k: v.to(model.device) for k, v in enc.items()}
+        with torch.no_grad():
+            ids = model.generate(**enc, do_sample=True, eos_token_id=tokenizer.eos_token_id,
+                                 pad_token_id=tokenizer.pad_token_id, **gen)
+        text = tokenizer.decode(ids[0, enc["input_ids"].shape[1]:], skip_special_tokens=True)
+        for s in stops:
+            text = text.split(s)[0]
+        out.append(text.strip())
+    return out
+
+
+def compare(candidates: list[str], dataset_dir: str | Path, *, pilot_steps: int = 30, quant="nf4",
+            lora: dict | None = None, sft: dict | None = None, generation: dict | None = None,
+            device: str = "auto", n_samples: int = 4, out_dir: str | Path | None = None, limit_gb: float = GPU_LIMIT_GB):
+    """Per candidate: params, tokens/char on this chat, zero-shot perplexity of my validation replies,
+    planned (and on GPU measured) training memory, serving sizes, a short pilot fine-tune's validation
+    loss (also per character, comparable across tokenizers) and sample replies. Returns (table, samples)."""
+    import pandas as pd
+    from peft import PeftModel
+
+    out_dir = Path(out_dir or config.COMPARE)
+    sft = {**DEFAULT_SFT, **(sft or {})}
+    lora = {**DEFAULT_LORA, **(lora or {})}
+    dd = load_messages(dataset_dir)
+    val = dd["validation"]
+    replies = [m["messages"][-1]["content"] for m in val]
+    chat_texts = [m["content"] for row in dd["train"].select(range(min(500, len(dd["train"])))) for m in row["messages"]]
+    histories = [val[i]["messages"][:-1] for i in range(0, len(val), max(1, len(val) // n_samples))][:n_samples]
+    rows, samples = [], {"her": [h[-1]["content"] for h in histories],
+                         "me (real)": [val[i]["messages"][-1]["content"]
+                                       for i in range(0, len(val), max(1, len(val) // n_samples))][:n_samples]}
+    for name in candidates:
+        tok = models.load_tokenizer(name)
+        tpc_chat = models.tokens_per_char(tok, chat_texts)
+        tpc_reply = models.tokens_per_char(tok, [" " + r for r in replies]) if replies else float("nan")
+        p = plan(name, sft["max_length"], sft["per_device_train_batch_size"], lora["r"], limit_gb=limit_gb,
+                 gradient_checkpointing=sft.get("gradient_checkpointing", True))
+        size = models.serving_size(name)
+        shutil.rmtree(out_dir / "pilots" / f"pilot-{Path(name).name}", ignore_errors=True)  # a fresh pilot
+        run = train(name, dataset_dir, run_name=f"pilot-{Path(name).name}", out_root=out_dir / "pilots", quant=quant,
+                    lora=lora, sft={**sft, "max_steps": pilot_steps, "eval_steps": max(1, pilot_steps // 2)},
+                    generation=generation, device=device, point=False, early_stopping_patience=0)
+        m = json.loads((run / "malbeot.json").read_text(encoding="utf-8"))["metrics"]
+        base, _ = models.load(name, quant=quant, device=device)
+        stops = models.stop_strings(models.spec(name).tags)
+        samples[f"{name} (base)"] = sample_replies(base, tok, histories, generation, stops=stops)
+        tuned = PeftModel.from_pretrained(base, run)
+        samples[f"{name} (pilot)"] = sample_replies(tuned, tok, histories, generation, stops=stops)
+        del base, tuned
+        rows.append({
+            "model": name, "params_m": round(size["params"] / 1e6, 1), "tokens_per_char": round(tpc_chat, 3),
+            "zero_shot_ppl": round(math.exp(m["eval_loss_start"]), 2) if m["eval_loss_start"] is not None else None,
+            "pilot_val_loss": round(m["eval_loss"], 4) if m["eval_loss"] is not None else None,
+            "pilot_val_nats_per_char": round(m["eval_loss"] * tpc_reply, 4) if m["eval_loss"] is not None else None,
+            "planned_train_gib": p["total_gb"], "fits_limit": p["fits"],
+            "measured_train_gib": m.get("peak_reserved_gib"),
+            "serve_4bit_gb": size["4bit_gb"], "serve_8bit_gb": size["8bit_gb"], "pilot_seconds": m["seconds"],
+        })
+    return pd.DataFrame(rows), pd.DataFrame(samples)
+
+
+def pick_winner(table, out: str | Path | None = None, tolerance: float = 0.02) -> dict:
+    """Decision rule: among candidates whose planned training memory fits the card, the lowest pilot
+    validation loss per character (comparable across tokenizers); within `tolerance` of the best, the
+    smaller model to serve. Writes outputs/compare/winner.json {model, reasons, table}."""
+    rows = table.to_dict("records")
+    fit = [r for r in rows if r["fits_limit"]] or rows
+    best = min(r["pilot_val_nats_per_char"] for r in fit)
+    close = [r for r in fit if r["pilot_val_nats_per_char"] <= best * (1 + tolerance)]
+    win = min(close, key=lambda r: r["serve_4bit_gb"])
+    reasons = [f"fits the {GPU_LIMIT_GB:g} GiB card for training (planned {win['planned_train_gib']} GiB)"
+               if win["fits_limit"] else "no candidate fits the card; picked the best anyway",
+               f"pilot validation loss {win['pilot_val_nats_per_char']} nats/char "
+               f"(best {best}; within {tolerance:.0%} counts as a tie)",
+               f"serves in {win['serve_4bit_gb']} GB at 4-bit"]
+    dropped = [r["model"] for r in rows if not r["fits_limit"]]
+    if dropped:
+        reasons.append(f"excluded for memory: {', '.join(dropped)}")
+    result = {"model": win["model"], "reasons": reasons, "table": rows}
+    fileio.write_json(Path(out or config.COMPARE / "winner.json"), result)
+    return result
 
 
 # ---------------------------------------------------------------------------------------------------------

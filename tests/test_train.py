@@ -137,3 +137,36 @@ def test_oom_retries_with_half_batch_then_names_the_setting(monkeypatch, tmp_pat
                                                                      "gradient_accumulation_steps": 4})
     assert calls == [(4, 4), (2, 8), (1, 16)]  # same effective batch at each retry
     assert "per_device_train_batch_size=1" in str(e.value)
+
+
+def test_planner_matches_the_measured_facts_and_warns(capsys):
+    p = train.plan("polyglot-ko-1.3b", 512, 1, 16)
+    assert abs(p["params_lora"] - 12.6e6) < 0.1e6  # r=16 on the four targets
+    assert 0.58e9 < p["bytes"]["weights_4bit"] < 0.66e9  # 0.60 GB of 4-bit linears (+ quant stats)
+    assert 0.45e9 < p["bytes"]["weights_fp32_upcast"] < 0.55e9  # 0.25 GB bf16 -> fp32
+    e = train.plan("eeve-2.8b", 1024, 2, 16)
+    assert abs(e["params_lora"] - 23.6e6) < 0.1e6 and e["fits"]
+    assert e["bytes"]["logits"] > e["bytes"]["activations_checkpointed"]  # the 58,944-entry vocab is the spike
+    big = train.plan("eeve-2.8b", 2048, 8, 16)
+    assert not big["fits"] and big["total_gb"] > 8
+    assert train.main(["plan", "--model", "polyglot-ko-1.3b", "--max-length", "512", "--batch", "1"]) == 0
+    text = capsys.readouterr().out
+    for part in ("weights_4bit", "lora_weights", "optimizer_states", "activations_checkpointed", "logits",
+                 "cuda_context"):
+        assert part in text
+    assert train.main(["plan", "--model", "eeve-2.8b", "--max-length", "2048", "--batch", "8"]) == 1
+    assert "WARNING" in capsys.readouterr().out
+
+
+def test_pick_winner_rule(tmp_path):
+    import pandas as pd
+
+    table = pd.DataFrame([
+        {"model": "big", "pilot_val_nats_per_char": 1.00, "fits_limit": True, "serve_4bit_gb": 2.0, "planned_train_gib": 6},
+        {"model": "small", "pilot_val_nats_per_char": 1.01, "fits_limit": True, "serve_4bit_gb": 1.0, "planned_train_gib": 3},
+        {"model": "huge", "pilot_val_nats_per_char": 0.50, "fits_limit": False, "serve_4bit_gb": 9.0, "planned_train_gib": 12},
+    ])
+    w = train.pick_winner(table, out=tmp_path / "winner.json")
+    assert w["model"] == "small"  # within 2% of the best that fits, smaller to serve; "huge" excluded
+    assert json.loads((tmp_path / "winner.json").read_text(encoding="utf-8"))["model"] == "small"
+    assert any("huge" in r for r in w["reasons"])
