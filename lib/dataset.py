@@ -720,7 +720,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         card = build(chats, me, out, her=args.her, key=args.key, progress=not args.quiet,
                      known_names=list(prof.get("known_names") or []) + args.known_name, **params)
-    except (DatasetError, FileNotFoundError) as e:
+    except (ValueError, FileNotFoundError) as e:  # DatasetError, LeakError, kakao.ChatFormatError
         print(f"error: {e}", file=sys.stderr)
         return 2
     print(card_markdown(card))
