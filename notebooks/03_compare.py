@@ -22,8 +22,8 @@
 profile = "sample-cpu"
 chat = None
 me = None
-model = None          # None = the profile's models.candidates; a name here compares just that one
-pilot_steps = None    # None = the profile's pilot_steps
+model = None          # None = profile models.candidates; a name here compares just that one
+pilot_steps = None    # None = profile pilot_steps
 
 # %%
 import matplotlib.pyplot as plt
