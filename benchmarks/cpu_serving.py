@@ -133,10 +133,12 @@ def _timing(t0: float, times: list[float]) -> dict:
 
 
 def worker(name: str, backend: str) -> dict:
-    """One backend in this (fresh) process: load, two rounds, peak RSS from the kernel's high-water mark."""
-    import torch
+    """One backend in this (fresh) process: load, two rounds, peak RSS from the kernel's high-water mark.
+    torch is imported only by the torch backends: a llama.cpp page does not need it (~0.3 GB)."""
+    if not backend.startswith("llamacpp"):
+        import torch
 
-    torch.set_num_threads(THREADS)
+        torch.set_num_threads(THREADS)
     root = BENCH / name
     hf = root / "hf"
     vocab = models.REGISTRY[name].arch["vocab_size"]
@@ -184,7 +186,8 @@ def worker(name: str, backend: str) -> dict:
     return {"model": name, "backend": backend, "tokens_per_s": warm["tokens_per_s"], "ttft_s": warm["ttft_s"],
             "peak_rss_gb": round(peak, 3), "load_s": round(load_s, 1), "rss_after_load_gb": round(rss_loaded, 3),
             "ttft_first_request_s": cold["ttft_s"], "tokens_per_s_first_request": cold["tokens_per_s"],
-            "prompt_tokens": PROMPT_TOKENS, "new_tokens": warm["new_tokens"], "threads": THREADS, **info}
+            "prompt_tokens": PROMPT_TOKENS, "new_tokens": warm["new_tokens"], "threads": THREADS,
+            "torch_imported": "torch" in sys.modules, **info}
 
 
 def _peak_rss_gb() -> float:
