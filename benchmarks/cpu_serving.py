@@ -32,6 +32,8 @@ BENCH = config.OUTPUTS / "bench"
 MODELS = ["polyglot-ko-1.3b", "eeve-2.8b"]
 BACKENDS = ["torch-bf16", "torch-nf4", "nf4-prequantized", "llamacpp-Q8_0", "llamacpp-Q4_K_M",
             "llamacpp-Q4_K_M-nommap", "llamacpp-Q4_0", "torch-int8-dynamic"]
+# llamacpp-<q> maps the GGUF (use_mmap=True); -nommap reads it into llama.cpp's buffers, which is
+# LlamaCppBackend's default since it measured lower (Q4 weights are repacked into a copy anyway).
 FOLLOWUP_TOKENS = 30   # her next message: llama.cpp re-reads only these (KV cache of the shared prefix)
 THREADS = 2
 PROMPT_TOKENS = 200
