@@ -266,3 +266,16 @@ def test_light_tokenizer_matches_hugging_face_without_torch(tiny_base):
             "print('torch' in sys.modules, 'transformers' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=config.ROOT, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_local_auto_picks_nf4_for_real_models_on_cpu(tiny_base, tmp_path):
+    """quant="auto": a real (non-stand-in) model goes 4-bit on CPU too; the tiny stand-in stays fp32."""
+    import shutil
+
+    from lib import models
+
+    real = tmp_path / "my-polyglot"           # a folder that is not a registry stand-in
+    shutil.copytree(tiny_base, real)
+    be = LocalBackend(real, device="cpu")
+    assert be.quant == "nf4" and models.count_quantized(be.model)["linear4bit"] > 0
+    assert be.generate(HISTORY, **GREEDY)[0] is not None
