@@ -353,11 +353,6 @@ def save_4bit(adapter_dir: str | Path, out_dir: str | Path, *, compute_dtype: st
     Loading it back (`from_pretrained(out_dir)`, the config carries the quantization) never
     materializes the 16-bit weights, so the serving peak is the 4-bit size plus embeddings.
     """
-    import torch
-    from transformers import AutoModelForCausalLM
-
-    from lib import models
-
     adapter_dir, out_dir = config.resolve(adapter_dir), config.resolve(out_dir)
     with tempfile.TemporaryDirectory(dir=config.OUTPUTS if config.OUTPUTS.exists() else None) as d:
         merged = merge(adapter_dir, Path(d) / "merged")
