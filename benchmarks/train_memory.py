@@ -98,6 +98,12 @@ def run_case(name: str, source: str, length: int, batch: int, steps: int, r: int
     vocab = model.config.vocab_size
     g = torch.Generator().manual_seed(0)
     gc.collect()
+    if not on_gpu:
+        # glibc keeps the freed bf16 load buffers; without handing them back, activations reuse that
+        # memory and RSS growth under-reports the step's real allocations
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
     if on_gpu:
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
@@ -158,7 +164,7 @@ def main(argv=None) -> int:
     ap.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     ap.add_argument("--models", nargs="*")
     ap.add_argument("--lengths", nargs="*", type=int)
-    ap.add_argument("--batch", type=int, default=1)
+    ap.add_argument("--batch", type=int, help="per-device batch (default: 2 on GPU as in rtx3060ti, 1 on CPU)")
     ap.add_argument("--steps", type=int)
     ap.add_argument("--lora-r", type=int, default=16)
     ap.add_argument("--smoke", action="store_true", help="tiny stand-ins only (seconds)")
@@ -176,6 +182,7 @@ def main(argv=None) -> int:
         names = args.models or ["polyglot-ko-1.3b", "eeve-2.8b"]
         lengths = args.lengths or [512, 1024, 2048]
         steps = args.steps or 4
+        args.batch = args.batch or 2
     else:
         import os
 
@@ -184,6 +191,7 @@ def main(argv=None) -> int:
         names = args.models or (["tiny-neox", "tiny-phi"] if args.smoke else ["polyglot-ko-1.3b"])
         lengths = args.lengths or ([128] if args.smoke else [512])
         steps = args.steps or 2
+        args.batch = args.batch or 1
     rss = None if on_gpu else RssPeak()
     for name in names:
         source = str(models.ensure_tiny(name)) if models.REGISTRY[name].tiny else str(models.standin_folder(name))

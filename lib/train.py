@@ -306,6 +306,8 @@ def _train_once(name, dataset_dir, run_dir, out_root, quant, lora, sft, resume, 
         log.info("resuming %s from %s", run_dir.name, ckpt)
     result = trainer.train(resume_from_checkpoint=ckpt)
     history = trainer.state.log_history
+    if start_eval is not None and not any(h.get("step") == 0 and "eval_loss" in h for h in history):
+        history = [{"step": 0, "eval_loss": start_eval}] + history  # train() reset the state that held it
     final_eval = trainer.evaluate()["eval_loss"] if has_val else None
 
     trainable = sum(p.numel() for p in trainer.model.parameters() if p.requires_grad)
