@@ -372,7 +372,7 @@ def evaluate(adapter_dir: str | Path | None, dataset_dir: str | Path, n_prompts:
     replies, nll = {"real": [p["real"] for p in prompts]}, {}
     for system in ("tuned", "base"):
         t = time.perf_counter()
-        ctx = model.disable_adapter() if system == "base" else contextlib.nullcontext()
+        ctx = model.disable_adapter() if system == "base" else _merged(model)
         with ctx:
             replies[system] = generate(model, tok, prompts, generation=generation, batch_size=batch_size,
                                        max_prompt_tokens=max_prompt_tokens, seed=seed, progress=progress,
@@ -425,6 +425,21 @@ def evaluate(adapter_dir: str | Path | None, dataset_dir: str | Path, n_prompts:
     table.attrs.update(samples=samples, timing=timing, n_prompts=len(prompts), adapter=str(adapter_dir),
                        dataset=str(dataset_dir))
     return table
+
+
+@contextlib.contextmanager
+def _merged(model):
+    """LoRA folded into the weights while the tuned system runs: on CPU the separate adapter matmuls
+    cost about as much as the tiny model itself. Quantized bases keep the adapter separate (exact)."""
+    quantized = getattr(model, "is_loaded_in_4bit", False) or getattr(model, "is_loaded_in_8bit", False)
+    if quantized:
+        yield model
+        return
+    model.merge_adapter()
+    try:
+        yield model
+    finally:
+        model.unmerge_adapter()
 
 
 def _latest_adapter() -> Path:
@@ -493,7 +508,7 @@ def verdict(table: pd.DataFrame) -> list[str]:
                          f"{moved * 100:+.0f} points.")
     elif moved >= 0.1:
         lines.append(f"Verdict: it moved clearly toward your style ({moved * 100:+.0f} points) but is not close yet "
-                     f"({share['real'] - share['tuned']:.0%} short of your real replies on the classifier). "
+                     f"({(share['real'] - share['tuned']) * 100:.0f} points short of your real replies on the classifier). "
                      "More data or epochs, or a larger base model, should help.")
     else:
         lines.append("Verdict: the bot does not sound like you yet, and tuning barely moved it. Check the training "

@@ -12,6 +12,7 @@ import time
 import pandas as pd
 import pytest
 
+from lib import dataset
 from lib import evaluate as ev
 
 HIS = ["ㅋㅋㅋㅋ 진짜?", "아니 나 지금 일어났어 ㅋㅋ", "배고파\n뭐 먹지 😋", "ㅇㅇ 알겠어", "헐 대박 ㅋㅋㅋ"]
@@ -162,24 +163,34 @@ def test_evaluate_returns_a_tidy_table_with_every_metric(evaluated):
                 assert math.isfinite(v(table, group, m, s)), (group, m, s)
     assert v(table, "classifier", "heldout_accuracy", "real") > 0.9   # the two personas are easy to tell apart
     samples = table.attrs["samples"]
-    assert len(samples) == table.attrs["n_prompts"] == 200
+    n_val = len(dataset.load(table.attrs["dataset"])["validation"])
+    assert len(samples) == table.attrs["n_prompts"] == min(200, n_val)
     assert all(set(s) >= {"history", "her", "real", "base", "tuned"} for s in samples)
-    assert seconds < 120, f"200 prompts took {seconds:.0f}s (issue 7 §4: under 2 minutes on CPU)"
+    per_200 = seconds / len(samples) * 200
+    assert per_200 < 120, f"{len(samples)} prompts took {seconds:.0f}s (issue 7 §4: 200 in under 2 minutes on CPU)"
 
 
 @pytest.mark.slow
 def test_tuned_stand_in_moves_toward_my_style(evaluated):
-    """Issue 7 §3: a broken training run or chat template must fail here, not just look worse."""
+    """Issue 7 §3: a broken training run or chat template must fail here, not just look worse.
+
+    Measured on the sample (tiny-neox, 60 QLoRA steps, 163 validation prompts): classifier share
+    0.45 -> 0.79, ~요 endings 0.55 -> 0.24, loss 2.17 -> 2.06, mean JS distance 0.30 -> 0.15.
+    The margins are about half of those moves.
+    """
+    from lib import style
+
     table, _ = evaluated
     share = {s: v(table, "classifier", "share_attributed_to_me", s) for s in ("base", "tuned", "real")}
     polite = {s: v(table, "style", "ending=polite", s) for s in ("base", "tuned", "real")}
     loss = {s: v(table, "loss", "val_loss", s) for s in ("base", "tuned")}
-    dist = ev.pivot(table, "style distance")[["base", "tuned"]].dropna()
-    report = f"share me {share}, ~요 endings {polite}, loss {loss}, mean distance {dist.mean().to_dict()}"
-    assert share["tuned"] >= share["base"] + 0.05, report
-    assert polite["tuned"] <= polite["base"] - 0.03, report
-    assert loss["tuned"] <= loss["base"] - 0.02, report
-    assert dist["tuned"].mean() < dist["base"].mean(), report
+    rates = [k for k, kind in style.FEATURE_KINDS.items() if kind != "length"]
+    dist = ev.pivot(table, "style distance").loc[rates, ["base", "tuned"]].mean()
+    report = f"share me {share}, ~요 endings {polite}, loss {loss}, mean JS distance {dist.to_dict()}"
+    assert share["tuned"] >= share["base"] + 0.15, report
+    assert polite["tuned"] <= polite["base"] - 0.10, report
+    assert loss["tuned"] <= loss["base"] - 0.05, report
+    assert dist["tuned"] <= 0.75 * dist["base"], report
 
 
 @pytest.mark.slow
@@ -190,7 +201,7 @@ def test_report_and_blind_page_from_a_real_run(evaluated, tmp_path):
     assert "## Verdict" in text and "Verdict:" in text and "perplexity" in text
     assert (tmp_path / "eval_style.png").stat().st_size > 10_000
     assert len(pd.read_csv(tmp_path / "eval.csv")) == len(table)
-    assert sum(1 for _ in open(tmp_path / "samples.jsonl", encoding="utf-8")) == 200
+    assert sum(1 for _ in open(tmp_path / "samples.jsonl", encoding="utf-8")) == len(table.attrs["samples"])
     page = ev.blind_test(table.attrs["samples"], tmp_path / "blind_test.html", n=12)
     assert len(_page_parts(page.read_text(encoding="utf-8"))[0]) == 12
 
