@@ -210,7 +210,7 @@ def test_report_and_blind_page_from_a_real_run(evaluated, tmp_path):
 def test_cli_blind_generates_fresh_replies_and_writes_the_page(tiny_adapter, sample_dataset_dir, tmp_path, capsys):
     out = tmp_path / "b.html"
     assert ev.main(["blind", "--adapter", str(tiny_adapter), "--dataset", str(sample_dataset_dir), "--n", "4",
-                    "--n-prompts", "16", "--out", str(out)]) == 0
+                    "--n-prompts", "8", "--out", str(out)]) == 0
     assert len(_page_parts(out.read_text(encoding="utf-8"))[0]) == 4
     assert "blind test:" in capsys.readouterr().out
 
