@@ -9,7 +9,6 @@ import fcntl
 import hashlib
 import inspect
 import json
-import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -53,35 +52,6 @@ def _sample_chat():
     return df, df.to_csv().encode()
 
 
-def _fallback_dataset(df, out: Path) -> None:
-    """Until lib.dataset builds the sample: her turn -> my reply pairs with up to 6 turns of context,
-    the latest 10% of sessions as validation (the lib.dataset contract, minus masking)."""
-    import datasets
-
-    from lib import fileio, models
-
-    rows = []
-    for sid, turns in enumerate(models.chat_sessions(df)):
-        for i in range(1, len(turns)):
-            if turns[i][0] != ME or turns[i - 1][0] == ME:
-                continue
-            ctx = turns[max(0, i - 6): i]
-            while ctx and ctx[0][0] == ME:
-                ctx = ctx[1:]
-            msgs = [{"role": "assistant" if w == ME else "user", "content": t} for w, t in ctx + [turns[i]]]
-            rows.append({"messages": msgs, "session": sid})
-    n_sessions = rows[-1]["session"] + 1
-    cut = int(n_sessions * 0.9)
-    dd = datasets.DatasetDict({
-        "train": datasets.Dataset.from_list([r for r in rows if r["session"] < cut]),
-        "validation": datasets.Dataset.from_list([r for r in rows if r["session"] >= cut]),
-    })
-    with fileio.atomic_path(out) as tmp:
-        dd.save_to_disk(str(tmp / "dataset"))
-        fileio.write_json(tmp / "card.json", {"fallback": True, "me": ME, "train": len(dd["train"]),
-                                              "validation": len(dd["validation"])})
-
-
 @pytest.fixture(scope="session")
 def sample_dataset_dir() -> Path:
     """data dir written by lib.dataset.build on the sample chat (me = 이도윤): dataset/, jsonl, card.json."""
@@ -92,13 +62,7 @@ def sample_dataset_dir() -> Path:
     out = CACHE / f"dataset-{key}"
     with _locked("dataset"):
         if not (out / "card.json").is_file():
-            try:
-                dataset.build(df, ME, out, progress=False)
-            except Exception as e:  # noqa: BLE001 - lib.dataset is still being written; keep others unblocked
-                warnings.warn(f"lib.dataset.build failed on the sample ({e!r:.200}); using the fallback pairs")
-                out = CACHE / f"dataset-fallback-{key}"
-                if not (out / "card.json").is_file():
-                    _fallback_dataset(df, out)
+            dataset.build(df, ME, out, progress=False)
     return out
 
 
