@@ -762,56 +762,38 @@ def render_chat(df: pd.DataFrame, fmt: str, title: str = "대화", saved_at: dat
             user = s if s is not None and s == s else _actor(x)
             out.append(f'{st},"{_q(user)}","{_q(x)}"')
         return "\n".join(out) + "\n"
-    nl = "\r\n"
-    if fmt in ("pc_ko", "pc_en"):
-        if fmt == "pc_ko":
-            out += [f"{title} 님과 카카오톡 대화", f"저장한 날짜 : {saved:%Y-%m-%d %H:%M:%S}", ""]
-        else:
-            out += [f"{title} with KakaoTalk Chats", f"Date Saved : {saved:%Y-%m-%d %H:%M:%S}", ""]
+    pc = fmt in ("pc_ko", "pc_en")
+    stamp = _RENDER_RECORD.get(fmt)
+    if pc:
         clock = _ko_clock if fmt == "pc_ko" else _en_clock
-        days = times.normalize()
-        prev_day = None
-        first = True
-        for t, d, s, x in zip(times, days, spk, txt):
-            if d != prev_day:
-                if not first:
-                    out.append("")
-                first = False
-                if fmt == "pc_ko":
-                    out.append(f"--------------- {_ko_date(d)} {_WEEKDAYS_KO[d.weekday()]} ---------------")
-                else:
-                    out.append(f"--------------- {_WEEKDAYS_EN[d.weekday()]}, {_en_mdy(d)} ---------------")
-                prev_day = d
-            out.append(x if s is None or s != s else f"[{s}] [{clock(t)}] {x}")
-        return nl.join(out)
-    stamp = _RENDER_RECORD[fmt]
-    ios = fmt.startswith("ios")
-    if fmt == "android_ko":
-        out += [f"{title} 님과 카카오톡 대화", f"저장한 날짜 : {_ko_date(saved)} {_ko_clock(saved)}", "", ""]
-    elif fmt == "ios_ko":
-        out += [f"{title} 님과 카카오톡 대화", f"저장한 날짜 : {stamp(saved)}", "", ""]
+        saved_text = f"{saved:%Y-%m-%d %H:%M:%S}"
     else:
-        out += [f"KakaoTalk Chats with {title}", f"Date Saved : {stamp(saved)}", "", ""]
-    days = times.normalize()
+        saved_text = f"{_ko_date(saved)} {_ko_clock(saved)}" if fmt == "android_ko" else stamp(saved)
+    if fmt in ("pc_ko", "android_ko", "ios_ko"):
+        out += [f"{title} 님과 카카오톡 대화", f"저장한 날짜 : {saved_text}"]
+    else:
+        out += [f"{title} with KakaoTalk Chats" if pc else f"KakaoTalk Chats with {title}", f"Date Saved : {saved_text}"]
+    out += [""] if pc else ["", ""]
+    day_line = {
+        "pc_ko": lambda d, t: f"--------------- {_ko_date(d)} {_WEEKDAYS_KO[d.weekday()]} ---------------",
+        "pc_en": lambda d, t: f"--------------- {_WEEKDAYS_EN[d.weekday()]}, {_en_mdy(d)} ---------------",
+        "ios_ko": lambda d, t: f"{_ko_date(d)} {_WEEKDAYS_KO[d.weekday()]}",
+        "ios_en": lambda d, t: f"{_WEEKDAYS_EN[d.weekday()]}, {_en_mdy(d)}",
+    }.get(fmt, lambda d, t: stamp(t))  # Android repeats the first record's stamp as its date line
+    system_sep = ": " if fmt.startswith("ios") else ", "
     prev_day = None
-    first = True
-    for t, d, s, x in zip(times, days, spk, txt):
+    for t, d, s, x in zip(times, times.normalize(), spk, txt):
         if d != prev_day:
-            if not first:
+            if prev_day is not None:
                 out.append("")
-            first = False
-            if fmt == "ios_ko":
-                out.append(f"{_ko_date(d)} {_WEEKDAYS_KO[d.weekday()]}")
-            elif fmt == "ios_en":
-                out.append(f"{_WEEKDAYS_EN[d.weekday()]}, {_en_mdy(d)}")
-            else:
-                out.append(stamp(t))
+            out.append(day_line(d, t))
             prev_day = d
-        if s is None or s != s:
-            out.append(f"{stamp(t)}: {x}" if ios else f"{stamp(t)}, {x}")
+        if s is None or s != s:  # system row (None or NaN)
+            out.append(x if pc else f"{stamp(t)}{system_sep}{x}")
         else:
-            out.append(f"{stamp(t)}, {s} : {x}")
-    return nl.join(out) + nl
+            out.append(f"[{s}] [{clock(t)}] {x}" if pc else f"{stamp(t)}, {s} : {x}")
+    nl = "\r\n"
+    return nl.join(out) if pc else nl.join(out) + nl
 
 
 def _q(s: str) -> str:
