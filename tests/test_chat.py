@@ -198,6 +198,21 @@ def test_build_prompt_trims_oldest_turns_to_the_budget(tok):
     assert build_prompt(tok, history, max_prompt_tokens=100_000, max_turns=3).startswith("상대: 11번째")
 
 
+def test_window_keeps_the_prompt_start_for_two_rounds_so_the_prefix_cache_is_reused(tok):
+    history, prompts = [], []
+    for i in range(14):
+        history.append({"role": "user", "content": f"{i}번째 질문이에요"})
+        prompts.append(build_prompt(tok, history, max_prompt_tokens=100_000, max_turns=7))
+        history.append({"role": "assistant", "content": f"{i}번째 대답 ㅋㅋ"})
+    kept = [p.count("상대:") + p.count("\n나:") - 1 for p in prompts]   # turns in each prompt
+    assert all(t <= 7 for t in kept) and all(t >= 4 for t in kept[3:]), kept
+    assert all(p.startswith("상대:") for p in prompts)                   # always opens on her turn
+    later = list(zip(prompts[4:], prompts[5:]))
+    extended = sum(nxt.startswith(prev) for prev, nxt in later)       # same start = cached prefix reused
+    assert extended >= len(later) // 2, kept
+    assert [chat.window_start(n, 7) for n in (7, 9, 11, 13, 15)] == [0, 4, 4, 8, 8]
+
+
 def test_build_prompt_rejects_bad_history(tok):
     with pytest.raises(ValueError, match="end with her message"):
         build_prompt(tok, HISTORY[:2], max_prompt_tokens=100)
