@@ -45,6 +45,7 @@ sample: venv ## rewrite the fictional sample chat in data/sample/
 bench: venv ## run the CPU benchmarks (JSON to benchmarks/results/)
 	$(PY) benchmarks/parse_speed.py
 	$(PY) benchmarks/build_speed.py
+	$(PY) benchmarks/privacy_recall.py
 	$(PY) benchmarks/train_memory.py
 	$(PY) benchmarks/cpu_serving.py
 
