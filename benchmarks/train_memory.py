@@ -157,6 +157,18 @@ def run_case(name: str, source: str, length: int, batch: int, steps: int, r: int
     return res
 
 
+def _fresh_process_cases(name: str, lengths, steps: int, args) -> list[dict]:
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "cases.json"
+        cmd = [sys.executable, __file__, "--device", "cpu", "--models", name, "--lengths", *map(str, lengths),
+               "--steps", str(steps), "--batch", str(args.batch), "--lora-r", str(args.lora_r), "--out", str(out)]
+        subprocess.run(cmd, check=True)
+        return json.loads(out.read_text(encoding="utf-8"))["cases"]
+
+
 def main(argv=None) -> int:
     import torch
 
@@ -169,6 +181,7 @@ def main(argv=None) -> int:
     ap.add_argument("--lora-r", type=int, default=16)
     ap.add_argument("--smoke", action="store_true", help="tiny stand-ins only (seconds)")
     ap.add_argument("--no-save", action="store_true")
+    ap.add_argument("--out", help="JSON path (default: benchmarks/results/train_memory[_cpu].json)")
     args = ap.parse_args(argv)
     on_gpu = args.device != "cpu" and torch.cuda.is_available()
     if args.device == "cuda" and not on_gpu:
@@ -192,6 +205,10 @@ def main(argv=None) -> int:
         lengths = args.lengths or ([128] if args.smoke else [512])
         steps = args.steps or 2
         args.batch = args.batch or 1
+    if not on_gpu and len(names) > 1:
+        # RSS only tells the truth in a fresh process: memory freed by one model is reused by the next
+        out["cases"] = [case for name in names for case in _fresh_process_cases(name, lengths, steps, args)]
+        names = []
     rss = None if on_gpu else RssPeak()
     for name in names:
         source = str(models.ensure_tiny(name)) if models.REGISTRY[name].tiny else str(models.standin_folder(name))
@@ -210,8 +227,9 @@ def main(argv=None) -> int:
         rss.stop()
     if not args.no_save:
         name = "train_memory.json" if on_gpu else ("train_memory_cpu_smoke.json" if args.smoke else "train_memory_cpu.json")
-        fileio.write_json(RESULTS / name, out)
-        print(f"-> {RESULTS / name}")
+        path = Path(args.out) if args.out else RESULTS / name
+        fileio.write_json(path, out)
+        print(f"-> {path}")
     return 0
 
 
