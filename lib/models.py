@@ -113,18 +113,11 @@ TRAIN_8GB = dict(max_length=1024, per_device_train_batch_size=4, gradient_accumu
 # Tiny stand-ins: same classes, a few million parameters; dims are multiples of 64 (bitsandbytes blocks).
 TINY_RECIPE = dict(vocab_size=4096, seq_len=128, batch=16, steps=160, lr=3e-3, warmup=10, seed=0,
                    window_turns=10, version=4)
-TINY_NEOX_ARCH = dict(
-    model_type="gpt_neox", architectures=["GPTNeoXForCausalLM"], vocab_size=4096, hidden_size=256,
-    num_hidden_layers=4, num_attention_heads=4, intermediate_size=1024, max_position_embeddings=512,
-    rotary_pct=0.5, rotary_emb_base=10000, use_parallel_residual=True, tie_word_embeddings=False,
-    hidden_act="gelu", layer_norm_eps=1e-5, bos_token_id=0, eos_token_id=0,
-)
-TINY_PHI_ARCH = dict(
-    model_type="phi", architectures=["PhiForCausalLM"], vocab_size=4096, hidden_size=256,
-    num_hidden_layers=4, num_attention_heads=4, num_key_value_heads=4, intermediate_size=1024,
-    max_position_embeddings=512, partial_rotary_factor=0.5, rope_theta=10000.0, hidden_act="gelu_new",
-    layer_norm_eps=1e-5, tie_word_embeddings=False, qk_layernorm=False, bos_token_id=0, eos_token_id=0,
-)
+# = the real architectures with small dims; tiny-phi rotates half of each 64-wide head (0.4 would be 25.6 dims)
+TINY_DIMS = dict(vocab_size=4096, hidden_size=256, num_hidden_layers=4, num_attention_heads=4, intermediate_size=1024,
+                 max_position_embeddings=512, bos_token_id=0, eos_token_id=0)
+TINY_NEOX_ARCH = {**POLYGLOT_ARCH, **TINY_DIMS}
+TINY_PHI_ARCH = {**EEVE_ARCH, **TINY_DIMS, "num_key_value_heads": 4, "partial_rotary_factor": 0.5}
 TRAIN_TINY = dict(max_length=256, per_device_train_batch_size=8, gradient_accumulation_steps=1,
                   learning_rate=2e-3, r=8, lora_alpha=16)
 
