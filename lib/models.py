@@ -107,7 +107,7 @@ EEVE_ARCH = dict(
     max_position_embeddings=2048, partial_rotary_factor=0.4, rope_theta=10000.0, hidden_act="gelu_new",
     layer_norm_eps=1e-5, tie_word_embeddings=False, qk_layernorm=False, bos_token_id=50256, eos_token_id=50256,
 )
-TRAIN_8GB = dict(max_length=1024, per_device_train_batch_size=4, gradient_accumulation_steps=4,
+TRAIN_8GB = dict(max_length=1024, per_device_train_batch_size=2, gradient_accumulation_steps=8,
                  learning_rate=2e-4, r=16, lora_alpha=32)
 
 # Tiny stand-ins: same classes, a few million parameters; dims are multiples of 64 (bitsandbytes blocks).
