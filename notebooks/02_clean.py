@@ -23,7 +23,7 @@
 profile = "sample-cpu"
 chat = None
 me = None
-turn_gap_minutes = None   # None = from the profile's `dataset:` section
+turn_gap_minutes = None   # None: from the profile's `dataset:` section
 session_gap_hours = None
 context_turns = None
 val_fraction = None

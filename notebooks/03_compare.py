@@ -24,8 +24,8 @@
 profile = "sample-cpu"
 chat = None
 me = None
-model = None          # None = profile models.candidates; a name here compares just that one
-pilot_steps = None    # None = profile pilot_steps
+model = None          # None: profile models.candidates; a name here compares just that one
+pilot_steps = None    # None: profile pilot_steps
 
 # %%
 import matplotlib.pyplot as plt

@@ -23,9 +23,9 @@
 profile = "sample-cpu"
 chat = None
 me = None
-model = None        # None = profile models.train, else outputs/compare/winner.json
-run_name = None     # None = <model>-<timestamp>
-resume = False      # True = continue the newest unfinished run from its last checkpoint
+model = None        # None: profile models.train, else outputs/compare/winner.json
+run_name = None     # None: <model>-<timestamp>
+resume = False      # True: continue the newest unfinished run from its last checkpoint
 
 # %%
 import json

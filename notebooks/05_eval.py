@@ -23,8 +23,8 @@
 profile = "sample-cpu"
 chat = None        # not used here: the dataset of 02 already holds the chat
 me = None
-adapter = None     # None = outputs/adapters/latest
-n_prompts = None   # None = the profile's eval.n_prompts (200)
+adapter = None     # None: outputs/adapters/latest
+n_prompts = None   # None: the profile's eval.n_prompts (200)
 
 # %%
 import pandas as pd
