@@ -43,6 +43,9 @@ class ChatFormatError(ValueError):
 # A line is a placeholder only if it is exactly one of these; "사진 보내줘" stays text.
 _IMG = r"(?:jpe?g|png|gif|webp|heic|bmp)"
 _VID = r"(?:mp4|mov|avi|m4v|3gp)"
+# what the apps write for a shared map, event, poll, contact, money transfer or gift (Korean and English UI)
+_SHARE = (r"(?:지도|위치|일정|투표|연락처|선물(?:하기)?|(?:카카오페이 )?송금(?:봉투)?|[Mm]ap|[Ll]ocation|[Ee]vent|[Cc]alendar"
+          r"|[Pp]oll|[Cc]ontact|[Gg]ift|[Tt]ransfer|[Ss]end [Mm]oney)")
 _PLACEHOLDERS = {
     "photo": [r"사진", r"사진 \d+장", r"\(사진\)", r"<사진>", r"<사진 읽지 않음>", r"[Pp]hotos?", r"\([Pp]hoto\)",
               r"<[Pp]hoto>", r"\d+ [Pp]hotos", r"<\d+ [Pp]hotos>", r"[0-9a-f]{64}\." + _IMG],
@@ -56,9 +59,9 @@ _PLACEHOLDERS = {
              r"Voice Talk.{0,20}", r"Face Talk.{0,20}"],
     "deleted": [r"삭제된 메시지입니다\.", r"채팅방 관리자가 메시지를 가렸습니다\.", r"This message was deleted\.",
                 r"This message has been deleted\."],
-    "other": [r"송금 .+", r"(?:카카오페이 )?송금(?:봉투)?", r"선물(?:하기)?: .+", r"선물하기", r"지도: .+", r"Map: .+",
-              r"Location: .+", r"연락처: .+", r"Contact: .+", r"일정: .+", r"Event: .+", r"투표: .+", r"Poll: .+",
-              r"라이브톡.+", r"Gift: .+", r"\d[\d,]* ?원을 보냈어요\.?"],
+    # shares: the bare word (or the word in brackets), "word: details", a transfer with its amount
+    "other": [_SHARE, rf"\({_SHARE}\)", rf"<{_SHARE}>", rf"{_SHARE}: .+", r"(?:카카오페이 )?송금(?:봉투)?:? [\d,]+ ?원",
+              r"라이브톡.+", r"\d[\d,]* ?원을 보냈어요\.?"],
 }
 _PH_RX = "|".join(p for ps in _PLACEHOLDERS.values() for p in ps)
 _KIND_RX = [(k, re.compile("(?:" + "|".join(ps) + ")")) for k, ps in _PLACEHOLDERS.items()]
@@ -78,8 +81,8 @@ def _kind_of(text: str) -> str:
 
 # System lines. Mobile formats mark them by a timestamp without "name : "; PC exports write them bare,
 # so there a bare line is a system row only if it is exactly one of these sentences.
-_NOTICE_RX = (r"You may temporarily be banned from using the service[^\n]*|운영정책을 위반한 메시지로 신고 접수 시[^\n]*"
-              r"|Messages that violate the operational policy[^\n]*")
+_NOTICE_RX = (r"You may (?:be )?temporarily (?:be )?(?:banned|restricted|suspended) from using[^\n]*"
+              r"|운영정책을 위반한 메시지로 신고 접수 시[^\n]*|Messages that violate the operational policy[^\n]*")
 _SYS_KO = (r"[^\n]+님이 (?:들어왔습니다|나갔습니다|[^\n]+(?:을|를) 초대했습니다|[^\n]+(?:을|를) 내보냈습니다)\.(?:운영정책[^\n]*)?"
            r"|[^\n]+님을 내보냈습니다\.|채팅방 관리자가 [^\n]+|[^\n]+님이 방장[^\n]+|방장이 [^\n]+|[^\n]+님이 부방장[^\n]+")
 _SYS_EN = (r"[^\n]+ (?:joined this chatroom|left this chatroom|has left this chatroom|left the chatroom)\.(?:You may[^\n]*)?"
@@ -98,7 +101,23 @@ _D_DOT = re.compile(r"(\d{4})\. ?(\d{1,2})\. ?(\d{1,2})\.?")
 _D_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _D_MDY = re.compile(r"(?:[A-Za-z]+, )?([A-Za-z]{3,9})\.? (\d{1,2}), (\d{4})")
 _D_DMY = re.compile(r"(\d{1,2}) ([A-Za-z]{3,9}) (\d{4})")
-_T_RX = re.compile(r"(?:(오전|오후) )?(\d{1,2}):(\d\d)(?::(\d\d))?(?:[ \u202f\u00a0]?([AaPp])\.?[Mm]\.?)?")
+
+# Clock words. Old Android builds (DateUtils) write the whole time as 정오 / 자정 (noon / midnight) at 12:00
+# and 0:00; ICU's flexible day periods put 새벽 아침 낮 저녁 밤 (in the morning, at night ...) where 오전/오후
+# (AM/PM) would stand. Each maps a 12-hour clock to 24 hours (None: that hour cannot carry the word).
+_CLOCK_WORDS = {
+    **dict.fromkeys(("오전", "새벽", "아침", "a", "in the morning"), lambda h: h % 12),
+    **dict.fromkeys(("오후", "저녁", "p", "in the afternoon", "in the evening"), lambda h: h % 12 + 12),
+    **dict.fromkeys(("낮", "점심"), lambda h: h if 7 <= h <= 11 else h % 12 + 12),  # 낮 11:50 am, 낮 1:20 pm
+    **dict.fromkeys(("밤", "at night"), lambda h: h % 12 if h <= 5 or h == 12 else h + 12),  # 밤 1:15 = 01:15
+    **dict.fromkeys(("정오", "noon"), lambda h: 12 if h == 12 else None),
+    **dict.fromkeys(("자정", "midnight"), lambda h: 0 if h == 12 else None),
+}
+_KO_PART = r"(?:오전|오후|새벽|아침|낮|점심|저녁|밤|정오|자정)"   # before the clock
+_EN_PART = r"(?i:in the (?:morning|afternoon|evening)|at night|noon|midnight)"  # after it
+_WORD = r"(?:정오|자정|(?i:noon|midnight))"                      # the whole time
+_T_RX = re.compile(rf"(?:(?P<ko>{_KO_PART}) )?(?P<h>\d{{1,2}}):(?P<m>\d\d)(?::(?P<s>\d\d))?"
+                   rf"(?:[ \u202f\u00a0]?(?P<ap>[AaPp])\.?[Mm]\.?| (?P<en>{_EN_PART}))?|(?P<word>{_WORD})")
 
 
 def _parse_date(s: str) -> int | None:
@@ -121,16 +140,18 @@ def _parse_date(s: str) -> int | None:
 
 
 def _parse_time(s: str) -> int | None:
-    """Seconds after midnight; 오전 12:xx / 12:xx AM is 00:xx, 오후 12:xx / 12:xx PM is 12:xx."""
+    """Seconds after midnight; 오전 12:xx / 12:xx AM is 00:xx, 오후 12:xx / 12:xx PM is 12:xx; 정오 / noon
+    is 12:00, 자정 / midnight 0:00; 새벽 아침 낮 저녁 밤 (in the morning ... at night) as _CLOCK_WORDS says."""
     m = _T_RX.fullmatch(s.strip())
     if not m:
         return None
-    h, mi, sec = int(m[2]), int(m[3]), int(m[4] or 0)
-    pm = m[1] == "오후" or (m[5] or "").lower() == "p"
-    if m[1] or m[5]:
-        if not 1 <= h <= 12:
+    if m["word"]:
+        return _CLOCK_WORDS[m["word"].lower()](12) * 3600
+    h, mi, sec = int(m["h"]), int(m["m"]), int(m["s"] or 0)
+    word = m["ko"] or (m["ap"] or m["en"] or "").lower()
+    if word:
+        if not 1 <= h <= 12 or (h := _CLOCK_WORDS[word](h)) is None:
             return None
-        h = h % 12 + (12 if pm else 0)
     if h > 23 or mi > 59 or sec > 59:
         return None
     return h * 3600 + mi * 60 + sec
@@ -179,27 +200,28 @@ class Grammar:
 
 
 # the lookahead on the first character keeps the placeholder alternation off most lines
-_PH_FIRST = r"[사(<PpVv동이Ee스Ss파F음보페부그라Mm삭채T송카선지L연C일투G\da-f]"
+_PH_FIRST = r"[사(<PpVv동이Ee스Ss파F음보페부그라Mm삭채Tt송카선지Ll연Cc일투Gg위\da-f]"
 _TEXT = rf"(?P<text>(?:(?={_PH_FIRST})(?P<ph>{_PH_RX})$)?[^\n]*)"
 _SPK_TEXT = rf"(?P<spk>[^\n]*?) :(?: {_TEXT}|$)"          # first " : " splits name from message
-_KO_TIME = r"(?:오전|오후) \d{1,2}:\d\d"
+_KO_TIME = rf"(?:{_KO_PART} \d{{1,2}}:\d\d|정오|자정)"
 _MONTH_FULL = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
 _MONTH_ABBR = r"(?:Jan|Feb|Mar|Apr|May|June?|July?|Aug|Sept?|Oct|Nov|Dec)\.?"
-_EN_TIME = r"\d{1,2}:\d\d[ \u202f\u00a0][AP]M"
+_EN_TIME = rf"(?:\d{{1,2}}:\d\d(?:[ \u202f\u00a0][AP]M| {_EN_PART})|{_WORD})"
+_EN_OLD_TIME = rf"(?:\d{{1,2}}:\d\d(?:[AaPp][Mm]| {_EN_PART})|{_WORD})"  # 9:46AM / 8:34pm
 _MOBILE_TAIL = rf", (?:{_SPK_TEXT}|(?P<sys>[^\n]*))"
 
 GRAMMARS = {
     "pc_ko": Grammar("pc_ko", rf"\[(?P<spk>[^\n]*?)\] \[(?P<time>{_KO_TIME})\] ?{_TEXT}",
                      r"-{15} (?P<dl>\d{4}년 \d{1,2}월 \d{1,2}일 \S+|[A-Z][a-z]+, [A-Z][a-z]+ \d{1,2}, \d{4}) -{15}",
                      bare_system=True, dateline_needs_blank=False, sample="[이름] [오후 3:17] 메시지"),
-    "pc_en": Grammar("pc_en", rf"\[(?P<spk>[^\n]*?)\] \[(?P<time>\d{{1,2}}:\d\d [AP]M)\] ?{_TEXT}",
+    "pc_en": Grammar("pc_en", rf"\[(?P<spk>[^\n]*?)\] \[(?P<time>{_EN_TIME})\] ?{_TEXT}",
                      r"-{15} (?P<dl>[A-Z][a-z]+, [A-Z][a-z]+ \d{1,2}, \d{4}|\d{4}년 \d{1,2}월 \d{1,2}일 \S+) -{15}",
                      bare_system=True, dateline_needs_blank=False, sample="[name] [2:37 PM] message"),
     "android_ko": Grammar("android_ko", rf"(?P<date>\d{{4}}년 \d{{1,2}}월 \d{{1,2}}일) (?P<time>{_KO_TIME}){_MOBILE_TAIL}",
                           rf"(?P<dl>\d{{4}}년 \d{{1,2}}월 \d{{1,2}}일) {_KO_TIME}",
                           sample="2026년 2월 8일 오후 3:17, 이름 : 메시지"),
-    "android_en_old": Grammar("android_en_old", rf"(?P<time>\d{{1,2}}:\d\d[AaPp][Mm]), (?P<date>{_MONTH_FULL} \d{{1,2}}, "
-                              rf"\d{{4}}){_MOBILE_TAIL}", rf"\d{{1,2}}:\d\d[AaPp][Mm], (?P<dl>{_MONTH_FULL} \d{{1,2}}, \d{{4}})",
+    "android_en_old": Grammar("android_en_old", rf"(?P<time>{_EN_OLD_TIME}), (?P<date>{_MONTH_FULL} \d{{1,2}}, "
+                              rf"\d{{4}}){_MOBILE_TAIL}", rf"{_EN_OLD_TIME}, (?P<dl>{_MONTH_FULL} \d{{1,2}}, \d{{4}})",
                               dateline_needs_blank=True, sample="9:46AM, February 20, 2014, name : message"),
     "android_en_new": Grammar("android_en_new", rf"(?P<date>{_MONTH_FULL} \d{{1,2}}, \d{{4}}), (?P<time>{_EN_TIME}){_MOBILE_TAIL}",
                               rf"(?P<dl>{_MONTH_FULL} \d{{1,2}}, \d{{4}}), {_EN_TIME}",
@@ -211,7 +233,7 @@ GRAMMARS = {
                       rf"(?:, {_SPK_TEXT}|: (?P<sys>[^\n]*))",
                       r"(?P<dl>\d{4}년 \d{1,2}월 \d{1,2}일 \S요일)", sample="2015. 7. 9. 오후 8:35, 이름 : 메시지"),
     "ios_en": Grammar("ios_en", rf"(?P<date>{_MONTH_ABBR} \d{{1,2}}, \d{{4}})(?:,| at) "
-                      rf"(?P<time>\d{{1,2}}:\d\d(?:[ \u202f\u00a0][AP]M)?)(?:, {_SPK_TEXT}|: (?P<sys>[^\n]*))",
+                      rf"(?P<time>{_EN_TIME}|\d{{1,2}}:\d\d)(?:, {_SPK_TEXT}|: (?P<sys>[^\n]*))",
                       rf"(?P<dl>[A-Z][a-z]+day, {_MONTH_FULL} \d{{1,2}}, \d{{4}})", sample="Jul 9, 2015, 8:35 PM, name : message"),
 }
 _CSV_HEADER = re.compile(r"^\ufeff?Date,User,Message\s*$")
@@ -332,7 +354,7 @@ def _format_of_saved(saved: str, title: str) -> str:
         return "android_ko"
     if re.match(r"\d{4}\. ", s):
         return "ios_ko"
-    if re.match(r"\d{1,2}:\d\d[AaPp][Mm], ", s):
+    if re.match(rf"{_EN_OLD_TIME}, ", s):
         return "android_en_old"
     if re.match(r"\d{1,2} [A-Z][a-z]+ \d{4}", s):
         return "android_en_dmy"
@@ -548,7 +570,7 @@ def _kinds_from_placeholders(ph: np.ndarray, text: np.ndarray) -> np.ndarray:
 # Mac CSV
 
 _CSV_ROW = re.compile(r'^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,"', re.M)
-_CSV_SYS = re.compile(rf"(?:{_SYS_EN}|{_SYS_KO})")
+_CSV_SYS = re.compile(rf"(?:{_SYS_EN}|{_SYS_KO}|{_NOTICE_RX})")
 
 
 def _parse_csv(text: str, name: str, warnings: list[str]) -> tuple[pd.DataFrame, dict]:
@@ -602,7 +624,7 @@ def _parse_csv(text: str, name: str, warnings: list[str]) -> tuple[pd.DataFrame,
 
     # invite/join/leave rows: the app writes the actor as User and the event as Message
     sys_rows = np.zeros(len(msg), bool)
-    for i in hits(r" invited | joined| left|님이 |님을 |채팅방 관리자|removed"):
+    for i in hits(r" invited | joined| left|님이 |님을 |채팅방 관리자|removed|^You may|^운영정책|^Messages that"):
         m = msg[i]
         if (m.startswith(user[i]) or not user[i]) and _CSV_SYS.fullmatch(m):
             sys_rows[i] = True

@@ -320,6 +320,126 @@ def test_truncated_csv_and_cp949_keep_complete_records(tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------
+# Clock words (issue 11 §5): old Android builds (DateUtils) write 정오/자정, noon/midnight instead of the
+# clock at 12:00 and 0:00; ICU's flexible day periods write 새벽/아침/낮/저녁/밤 (in the morning, at night)
+# in front of it. Such a line is a record of its own, never text of the message before it.
+
+CLOCK_WORDS_KO = [("정오", "12:00"), ("자정", "00:00"), ("정오 12:05", "12:05"), ("자정 12:30", "00:30"),
+                  ("새벽 2:10", "02:10"), ("새벽 5:59", "05:59"), ("아침 7:45", "07:45"), ("낮 1:20", "13:20"),
+                  ("낮 11:50", "11:50"), ("낮 12:15", "12:15"), ("점심 12:40", "12:40"), ("저녁 7:05", "19:05"),
+                  ("밤 9:00", "21:00"), ("밤 11:30", "23:30"), ("밤 12:10", "00:10"), ("밤 1:15", "01:15")]
+CLOCK_WORDS_EN = [("noon", "12:00"), ("Noon", "12:00"), ("midnight", "00:00"), ("Midnight", "00:00"),
+                  ("NOON", "12:00"), ("12:00 noon", "12:00"), ("12:00 midnight", "00:00"),
+                  ("7:10 in the morning", "07:10"), ("3:45 in the afternoon", "15:45"),
+                  ("7:05 in the evening", "19:05"), ("11:20 at night", "23:20"), ("1:05 at night", "01:05")]
+RECORD_WITH_CLOCK = {  # how each format writes one record, given the clock text (date 2014-02-20)
+    "pc_ko": lambda c, s, x: f"[{s}] [{c}] {x}",
+    "pc_en": lambda c, s, x: f"[{s}] [{c}] {x}",
+    "android_ko": lambda c, s, x: f"2014년 2월 20일 {c}, {s} : {x}",
+    "android_en_old": lambda c, s, x: f"{c}, February 20, 2014, {s} : {x}",
+    "android_en_new": lambda c, s, x: f"February 20, 2014, {c}, {s} : {x}",
+    "android_en_dmy": lambda c, s, x: f"20 February 2014, {c}, {s} : {x}",
+    "ios_ko": lambda c, s, x: f"2014. 2. 20. {c}, {s} : {x}",
+    "ios_en": lambda c, s, x: f"Feb 20, 2014, {c}, {s} : {x}",
+}
+
+
+@pytest.mark.parametrize("fmt", list(RECORD_WITH_CLOCK))
+def test_clock_words_start_a_record(tmp_path, fmt):
+    first = pd.DataFrame({"time": [pd.Timestamp("2014-02-20 09:00")], "speaker": ["a"], "text": ["첫 줄\n둘째 줄"],
+                          "kind": ["text"]})
+    head = render_chat(first, fmt, title="a", saved_at=datetime(2014, 2, 21, 8, 0)).rstrip("\r\n")
+    words = CLOCK_WORDS_KO if fmt.endswith("_ko") else CLOCK_WORDS_EN
+    lines = [RECORD_WITH_CLOCK[fmt](c, "b", f"메시지 {i}") for i, (c, _) in enumerate(words)]
+    df = read_chat(write(tmp_path, head + "\n" + "\n".join(lines) + "\n"))
+    assert df.attrs["format"] == fmt and df.attrs["warnings"] == []
+    assert rows(df) == [("2014-02-20 09:00:00", "a", "첫 줄\n둘째 줄", "text")] + [
+        (f"2014-02-20 {hhmm}:00", "b", f"메시지 {i}", "text") for i, (_, hhmm) in enumerate(words)]
+
+
+@pytest.mark.parametrize("fmt, saved, date_line, record", [
+    ("android_ko", "2014년 2월 21일 정오", "2014년 2월 21일 자정", "2014년 2월 21일 자정, 김한길 : 잘 자"),
+    ("android_en_old", "noon, February 21, 2014", "Midnight, February 21, 2014",
+     "Midnight, February 21, 2014, 은진수 : good night"),
+])
+def test_midnight_date_line_and_saved_date_in_words(tmp_path, fmt, saved, date_line, record):
+    """A day's first record at 0:00 repeats its stamp as the date line: 자정 / Midnight there too."""
+    title = "김한길 님과 카카오톡 대화" if fmt == "android_ko" else "KakaoTalk Chats with 은진수"
+    saved_label = "저장한 날짜" if fmt == "android_ko" else "Date Saved"
+    prev = "2014년 2월 20일 오후 11:58, 회원님 : 늦었다" if fmt == "android_ko" else \
+        "11:58PM, February 20, 2014, you : late"
+    prev_date = prev[: prev.index(", 회원님")] if fmt == "android_ko" else prev[: prev.index(", you")]
+    text = f"{title}\n{saved_label} : {saved}\n\n\n{prev_date}\n{prev}\n\n{date_line}\n{record}\n"
+    df = read_chat(write(tmp_path, text))
+    assert df.attrs["format"] == fmt and df.attrs["warnings"] == []
+    assert df.attrs["saved_at"] == pd.Timestamp("2014-02-21 12:00")
+    assert [t.strftime("%m-%d %H:%M") for t in df["time"]] == ["02-20 23:58", "02-21 00:00"]
+    assert df["text"][0] in ("늦었다", "late")
+    header_only = read_chat(write(tmp_path, f"{title}\n{saved_label} : {saved}\n\n\n", "h.txt"))
+    assert header_only.attrs["format"] == fmt and header_only.attrs["saved_at"] == pd.Timestamp("2014-02-21 12:00")
+
+
+# The app's operation-policy notice, in English as in Korean: a system row in every format, written with
+# a timestamp (mobile), bare (PC, or mobile after a join line) or as a CSV row.
+NOTICE_EN = ("You may temporarily be banned from using KakaoTalk if you are reported for sending messages "
+             "that violate the Operation Policy.")
+NOTICE_KO = "운영정책을 위반한 메시지로 신고 접수 시 카카오톡 이용에 제한이 있을 수 있습니다."
+
+
+@pytest.fixture(scope="module")
+def with_notice():
+    t = pd.Timestamp("2018-03-03 20:50")
+    data = [(t, "도영", "안녕하세요", "text"), (t, None, "최성현님이 들어왔습니다.", "system"),
+            (t, None, NOTICE_EN, "system"), (t, None, NOTICE_KO, "system"),
+            (t + pd.Timedelta(minutes=4), "최성현", "반가워요", "text")]
+    df = pd.DataFrame(data, columns=kakao.COLUMNS).astype({"time": "datetime64[ns]"})
+    df["speaker"] = pd.Series([d[1] for d in data], dtype=object)
+    return df
+
+
+@pytest.mark.parametrize("fmt", kakao.FORMATS)
+def test_policy_notice_in_english_is_a_system_row(tmp_path, with_notice, fmt):
+    text = render_chat(with_notice, fmt, title="방")
+    back = read_chat(write(tmp_path, text, "x.csv" if fmt == "mac_csv" else "x.txt"))
+    assert back.attrs["warnings"] == []
+    assert rows(back) == rows(with_notice)
+    if fmt != "mac_csv":  # the mobile apps also write it bare, on the line after a join line
+        stamped = [line for line in text.splitlines() if line.endswith(NOTICE_EN)][0]
+        bare = text.replace(stamped, NOTICE_EN)
+        assert rows(read_chat(write(tmp_path, bare, "bare.txt"))) == rows(with_notice)
+
+
+def test_policy_notice_in_english_glued_to_a_join_line(tmp_path):
+    text = PC_EN.replace("[Kim] [12:01 PM] noon", f"Lee joined this chatroom.{NOTICE_EN}\n[Kim] [12:01 PM] noon")
+    df = read_chat(write(tmp_path, text))
+    assert (df["kind"] == "system").sum() == 1 and df["speaker"].isna().sum() == 1
+    assert df.attrs["warnings"] == []
+
+
+# Share placeholders: a message whose WHOLE text is the word the app writes for a shared map, event,
+# poll, contact, money transfer or gift is kind "other"; a sentence with that word in it is text.
+SHARE_WHOLE = ["지도", "일정", "투표", "연락처", "송금", "선물", "위치", "선물하기", "송금봉투", "카카오페이 송금",
+               "(지도)", "<일정>", "송금 24,000원", "송금: 50,000원", "지도: 망원동 카페", "Map", "Location", "Event",
+               "Calendar", "Poll", "Contact", "Gift", "Transfer", "Send money", "map", "poll", "Map: Seoul Station",
+               "Poll: lunch?", "Gift: coffee coupon"]
+SHARE_IN_A_SENTENCE = ["지도 보내줘", "일정 잡자", "투표했어?", "연락처 알려줘", "송금 좀 해줘", "송금했어", "선물 고마워",
+                       "선물이야 ㅎㅎ", "위치 어디야", "지도앱 켜봐", "일정이 바뀌었어요", "Map looks wrong", "Poll results?",
+                       "I sent you a gift", "Transfer done", "Event is at 5"]
+
+
+@pytest.mark.parametrize("fmt", ["pc_ko", "android_en_new", "mac_csv", "ios_ko"])
+def test_share_placeholders_whole_text_only(tmp_path, fmt):
+    texts = SHARE_WHOLE + SHARE_IN_A_SENTENCE
+    t0 = pd.Timestamp("2024-05-01 10:00")
+    df = pd.DataFrame({"time": [t0 + pd.Timedelta(minutes=i) for i in range(len(texts))],
+                       "speaker": ["a"] * len(texts), "text": texts, "kind": ["text"] * len(texts)})
+    back = read_chat(write(tmp_path, render_chat(df, fmt), "x.csv" if fmt == "mac_csv" else "x.txt"))
+    got = dict(zip(back["text"], back["kind"]))
+    assert {t: got[t] for t in SHARE_WHOLE} == {t: "other" for t in SHARE_WHOLE}
+    assert {t: got[t] for t in SHARE_IN_A_SENTENCE} == {t: "text" for t in SHARE_IN_A_SENTENCE}
+
+
+# ---------------------------------------------------------------------------------------------
 # Encodings and containers
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "cp949"])
