@@ -37,29 +37,38 @@ _PLATE_H = "가나다라마거너더러머버서어저고노도로모보소오�
 _REGION = "서울|부산|대구|인천|광주|대전|울산|세종|경기|강원|충북|충남|전북|전남|경북|경남|제주"
 _URL_TLD = r"(?:com|net|org|kr|co\.kr|me|io|ly|gl|to|app|dev|site|link|tv|gg|be|us|co|ai|xyz|shop|page|so)"
 
+# what people put between spoken phone groups: "010 다음에 1234 그다음 5678", "010에 1234에 5678"
+_GLUE = r"\s*(?:[,/·~\-.]|그\s?다음(?:에|은)?|다음(?:에|은)?|뒤에?|그리고|하고|이랑|랑|이고|에)\s*|\s+"
+# IPv6: eight groups, or fewer around one "::" (not a clock 12:30:45, which has neither)
+_H4 = "[0-9A-Fa-f]{1,4}"
+_IPV6 = (rf"(?<![\w:.])(?:(?:{_H4}:){{7}}{_H4}|(?=[0-9A-Fa-f:]*[0-9A-Fa-f]{{3}})(?:{_H4}(?::{_H4}){{0,5}})?::"
+         rf"(?:{_H4}(?::{_H4}){{0,5}})?)(?![\w:])")
+
 _NUM_PARTS = [
     ("URL", rf"(?:https?://|www\.)[^\s<>\"'\x00]+|(?<![A-Za-z0-9_@.])[A-Za-z0-9][A-Za-z0-9_\-]*(?:\.[A-Za-z0-9_\-]+)*\.{_URL_TLD}/[^\s<>\"'\x00]*"),
     ("이메일", r"[A-Za-z0-9][A-Za-z0-9._%+\-]*\s?(?:@|＠|골뱅이|\(at\)|\[at\])\s?[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"),
-    ("IP", rf"{NB}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){{3}}(?::\d{{2,5}})?{NA}"),
+    ("IP", rf"{NB}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){{3}}(?::\d{{2,5}})?{NA}|{_IPV6}"),
     ("주민번호", rf"(?:(?<=앞자리)|(?<=앞자리 )|(?<=앞자리: )|(?<=앞자리는 ))\d{{6}}{NA}"
                  rf"|(?:(?<=뒷자리)|(?<=뒷자리 )|(?<=뒷번호 )|(?<=뒷자리: )|(?<=뒷자리는 ))[1-4]\d{{6}}{NA}|{NB}\d{{2}}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\s?[-–]?\s?[1-4](?:\d{{6}}|\*{{6}}|\d\*{{5}}){NA}"),
     ("외국인번호", rf"{NB}\d{{2}}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\s?[-–]?\s?[5-8](?:\d{{6}}|\*{{6}}|\d\*{{5}}){NA}"),
     ("운전면허", rf"(?:(?:{_REGION})\s?|{NB}\d{{2}}[-\s])\d{{2}}[-\s]?\d{{6}}[-\s]?\d{{2}}{NA}"
                  rf"|(?:(?<=면허)|(?<=면허 )|(?<=면허번호 )|(?<=면허번호: ))\d{{2}}-\d{{6}}-\d{{2}}{NA}"),
-    ("카드번호", rf"{NB}\d{{4}}(?P<cs>[- ]?)\d{{4}}(?P=cs)\d{{4}}(?P=cs)\d{{4}}{NA}|{NB}3[47]\d{{2}}[- ]?\d{{6}}[- ]?\d{{5}}{NA}"),
+    ("카드번호", rf"{NB}\d{{4}}(?P<cs>[- .]?)\d{{4}}(?P=cs)\d{{4}}(?P=cs)\d{{4}}{NA}|{NB}3[47]\d{{2}}[- ]?\d{{6}}[- ]?\d{{5}}{NA}"),
     # Arabic and Hangul numerals are not mixed inside one number (else "4321 이에요" eats the 이).
     ("전화번호", rf"(?:\+\s?82[\s\-.)]*\(?0?\)?\s?|{NB}82[\-\s.]|{NB}0)(?:1[016789]|2|[3-6][1-5]|70|50[2-8]?)"
                  rf"{SEP}(?:\d{SEP}){{2,3}}\d{SEP}(?:\d{SEP}){{3}}\d{NA}"
                  rf"|[공영빵]{SEP}(?:일{SEP}[공영빵일육칠팔구]|이|[삼사오육]{SEP}[일이삼사오]|칠{SEP}공){SEP}(?:에\s?)?"
                  rf"(?:[{_HD}]{SEP}){{2,3}}[{_HD}]{SEP}(?:[{_HD}]{SEP}){{3}}[{_HD}](?![0-9{_HD}])"
                  rf"|{NB}01[016789]{SEP}[{_HD}]{{3,4}}{SEP}[{_HD}]{{4}}(?![0-9{_HD}])"  # 010 일이삼사 오육칠팔
-                 rf"|{NB}(?:15|16|18)\d{{2}}-\d{{4}}{NA}"),
+                 rf"|{NB}(?:15|16|18)\d{{2}}-\d{{4}}{NA}"
+                 rf"|{NB}(?:01[016789]|[공영]일[공영])(?:{_GLUE}){{1,3}}(?:\d{{3,4}}|[{_HD}]{{3,4}})(?:{_GLUE}){{1,3}}"
+                 rf"(?:\d{{4}}|[{_HD}]{{4}})(?![0-9]|[{_HD}](?![야요고랑라었]))"),  # 오육칠팔이야
     ("여권번호", r"(?<![A-Za-z0-9])[MSRODmsrod]\d{8}(?![0-9])|(?<![A-Za-z0-9])[MSRODmsrod]\d{3}[A-Za-z]\d{4}(?![0-9])"),
     ("차량번호", rf"(?:(?:{_REGION})\s?)?{NB}\d{{2,3}}\s?[{_PLATE_H}]\s?\d{{4}}{NA}"),
     # Accounts: a bank name (or 계좌) then digits, or any long hyphenated run the rules above left.
     ("계좌", rf"(?:(?:{BANKS})(?:\s?은행)?(?:\s?계좌(?:번호)?)?[\s:은는이가]*|계좌(?:번호)?[\s:은는이가]*)\d[\d\- ]{{7,20}}\d"
               rf"|{NB}(?=(?:\d-?){{10}})\d{{2,6}}-\d{{2,6}}-\d{{2,7}}(?:-\d{{1,3}})?{NA}|{NB}\d{{10,16}}{NA}"),
-    ("생년월일", r"(?:생년월일|생일|출생|태어난\s?날|DOB|dob)[\s:은는이가]*(?:(?:19|20)?\d{2}\s?[년./\-]\s?)?\d{1,2}\s?[월./\-/]\s?\d{1,2}일?"
+    ("생년월일", r"(?:생년월일|생년|생일|출생|태어난\s?날|DOB|dob)[\s:은는이가]*(?:(?:19|20)?\d{2}\s?[년./\-]\s?)?\d{1,2}\s?[월./\-/]\s?\d{1,2}일?"
                r"|(?:19|20)?\d{2}\s?[년./\-]\s?\d{1,2}\s?[월./\-]\s?\d{1,2}일?\s?생(?!각|활|산|선|기|겼|긴|길|존|명)"
                r"|(?:생년월일|생일|DOB|dob)[\s:은는이가]*(?:\d{6,8}|(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]))(?![0-9])"),
     # an explicit 아이디/ID cue takes any handle; a platform name alone only one with a digit, _ or .
@@ -68,16 +77,20 @@ _NUM_PARTS = [
               r"[A-Za-z0-9][A-Za-z0-9._]{2,29})(?![A-Za-z0-9._@])"
               r"|(?:카톡|카카오톡|인스타그램|인스타|insta|instagram|트위터|틱톡|페북|페이스북|디코|디스코드|텔레그램|텔레|"
               r"깃허브|github|스냅챗|계정)\s?(?:계정)?[\s:은는이가를]*"
-              r"(?P<handle2>@?(?=[A-Za-z0-9._]*[A-Za-z])(?=[A-Za-z0-9._]*[0-9._])[A-Za-z0-9][A-Za-z0-9._]{2,29})"
-              r"(?![A-Za-z0-9._@])"
+              r"(?P<handle2>@?(?=[A-Za-z0-9._\-]*[A-Za-z])(?=[A-Za-z0-9._\-]*[0-9._])[A-Za-z0-9][A-Za-z0-9._\-]{2,29})"
+              r"(?![A-Za-z0-9._@\-])"
               r"|(?<![\w.@])@[A-Za-z0-9_][A-Za-z0-9._]{1,29}(?![\w@])"),
 ]
 # Addresses: admin prefix (optional), then a road address or a lot number, then building/동/호.
 _ADMIN = rf"(?:(?:[가-힣]{{1,6}}(?:특별시|광역시|특별자치시|특별자치도|시|도|군|구|읍|면)|{_REGION}|경기도|강원도|제주도)\s?)"
 # a road name starts a word; its number isn't a time, count or the "N가" of a district (종로 3가)
-_ROAD = (r"(?<![가-힣0-9])[가-힣][가-힣0-9]{0,10}(?:대로|로|길)\s?\d+(?:-\d+)?"
-         r"(?![0-9]|(?:가|분|시간|시|번|명|개|월|일|년|살|원|호선|차|위|등|km|m\b|키로))"
-         r"(?:\s?(?:번)?길)?(?:\s\d+(?:-\d+)?(?![\d\s]*[동호층]))?(?:\s?번지)?")
+# a road name starts a word and isn't an adverb or "by car/card" (따로 2인분, 카드로 2만); the house number
+# ends the word or takes a particle, so counts (5만원, 3주, 2인분) and the "N가" of a district don't pass
+_NOT_ROAD = "새로|따로|진짜로|정말로|그대로|제대로|최고로|차로|버스로|택시로|기차로|카드로|주로|서로|별로|실제로|절대로|뒤로|위로|대로"
+_ROAD = (rf"(?<![가-힣0-9])(?!(?:{_NOT_ROAD})\s?\d)[가-힣][가-힣0-9]{{0,10}}(?<!으)(?:대로|로|길)\s?"
+         r"(?:\d+\s?번?길(?:\s?\d+(?:-\d+)?)?|\d+(?:-\d+)?)(?![0-9])"
+         r"(?=$|[\s,.)(~!?\x00]|(?:에|으로|로|이야|야|이고|이에요|예요|이요|번지|쪽|근처|앞|이라|인데|인가|인지|요|임|입니다|까지|이니까))"
+         r"(?:\s?번지)?")
 _LOT = r"(?<=[동리가] )\d{1,4}(?:-\d{1,4}(?:\s?번지)?|\s?번지)|(?<=[동리가])\d{1,4}(?:-\d{1,4}(?:\s?번지)?|\s?번지)"
 _BLDG = r"(?<![가-힣A-Za-z0-9])[가-힣A-Za-z0-9]{1,12}(?:아파트|빌라|오피스텔|맨션|타워|빌딩|하이츠|캐슬|자이|푸르지오|래미안|힐스테이트|아이파크)"
 _UNIT = (r"\d{1,4}\s?동\s?\d{1,4}\s?호|\d{1,4}-\d{1,4}\s?호|\d{2,4}\s?호(?![가-힣])"
@@ -86,6 +99,12 @@ _ADDR = (rf"(?:{_ROAD}|{_LOT})(?:,?\s?{_BLDG})?(?:,?\s?(?:{_UNIT}))?"
          rf"|(?:{_BLDG}\s?)(?:{_UNIT})|(?:(?<=원룸 )|(?<=투룸 )|(?<=빌라 )|(?<=오피스텔 )|(?<=기숙사 )|(?<=집 ))\d{{2,4}}\s?호(?![가-힣])|(?<![0-9])\d{{1,4}}\s?동\s?\d{{1,4}}\s?호")
 _NUM_PARTS.insert(3, ("주소", _ADDR))
 
+# Identity-like text (a form, a passport, a booking): a full date there is a birth date.
+_ID_CUE = re.compile(r"생년|생일|출생|여권|[Pp]assport|PASSPORT|성명|이름|예약자|신분|주민|DOB|[Bb]irth|영문|탑승|승객|면허"
+                     r"|<(?:여권번호|주민번호|외국인번호|운전면허)>|(?<![A-Za-z])[A-Z]{2,} [A-Z]{2,}(?![A-Za-z])")
+_BARE_DATE = re.compile(r"(?<![0-9.])(?:19[3-9]\d|20[01]\d)(?:[./\-]\s?(?:0?[1-9]|1[0-2])[./\-]\s?(?:0?[1-9]|[12]\d|3[01])"
+                        r"|(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]))(?![0-9])"
+                        r"|(?<![0-9.])\d{2}\.(?:0[1-9]|1[0-2])\.(?:0[1-9]|[12]\d|3[01])(?![0-9.])")
 NUM_RE = re.compile("|".join(f"(?P<g{i}>{p})" for i, (_, p) in enumerate(_NUM_PARTS)))
 _GROUP_TYPE = {f"g{i}": t for i, (t, _) in enumerate(_NUM_PARTS)}
 # Cheap prefilter for the number/ID pass.
@@ -96,20 +115,28 @@ NUM_HINT = re.compile(rf"[0-9０-９@＠]|골뱅이|www\.|://|\.{_URL_TLD}\b|[�
 # Names.
 SURNAMES = ("김 이 박 최 정 강 조 윤 장 임 한 오 서 신 권 황 안 송 류 유 전 홍 고 문 양 손 배 백 허 남 심 노 하 곽 성 차 주 우 "
             "구 민 진 나 지 엄 채 원 천 방 공 현 함 변 염 여 추 도 소 석 선 설 마 길 연 위 표 명 기 반 왕 금 옥 육 인 맹 제 모 탁 "
-            "국 어 은 편 용 예 경 봉 사 부 황보 남궁 제갈 선우 독고 사공 서문").split()
+            "국 어 은 편 용 예 경 봉 사 부 피 빈 감 온 계 단 좌 갈 당 돈 범 승 시 애 옹 요 종 초 판 평 포 학 형 호 화 "
+            "환 견 간 탄 대 독 뇌 "
+            "황보 남궁 제갈 선우 독고 사공 서문 동방 어금 망절 강전 황목 소봉 장곡").split()
 # Syllables found in Korean given names; a word made only of these may be a name.
 NAME_SYL = set(
     "가각간감강개건걸검겸경계고곤공관광교구국군권규균근금기길나난남내노누늘다단담당대덕도돈동두라란람래량려련렬령로록뢰루룡류륜률리린림"
     "마만명모목무문미민배백범법벽별병보복본봉부분비빈빛산삼상새서석선설섭성세소솔송수숙순술숭슬승시식신실심아안애야양어언엄여연열염엽영"
     "예오옥온완왕요용우욱운웅원월위유윤율융은을음의이익인일임자장재전정제조종주준중지직진찬창채천철청초총춘충치탁태택판평표풍필하학한"
-    "함해향허헌혁현협형혜호홍화환황효후훈휘희흠흥힘")
+    "함해향허헌혁현협형혜호홍화환황효후훈휘희흠흥힘"
+    "결랑름봄샘울겨롱꽃잎훤휴")  # pure-Korean names: 한결, 하랑, 아름, 한울, 초롱
 _TITLE = "씨|님|쌤|선배|후배|언니|오빠|누나|형|선생님|교수님|팀장님|대리님|과장님|부장님|사장님|작가님|이모|삼촌|아저씨|아줌마"
 _TITLE_SET = set(_TITLE.split("|"))
 # 이 + ending that is the copula after any noun (천안이라고, 다행이야): not a person-only cue
 _COPULA = {"이라고", "이래", "이야", "이지", "이였", "이었", "이네"}
+# the copula after a name ("it's Sua", "was it Hyewon"): follows any noun, so kiwi must read a name
+_COPULA_CUE = {"인데", "인데요", "이던가", "던가", "인가", "인가요", "이었나", "였나", "인지", "일걸", "이잖아", "잖아",
+               "이라고", "라고", "이래", "래", "이야", "이에요", "예요", "이고", "이었", "였", "이지", "이랬", "랬"}
 # Strong cues after a stem: the hypocoristic 이 + particle (batchim names), vocative, titles.
 _I_PART = "형|누나|언니|오빠|가|는|랑|한테|하고|도|를|의|네|에게|께|야|랑은|한테서|네집|만|까지|처럼|보다|라고|래|였|었|지"
 _WEAK = "한테|에게|께|랑|이랑|하고|가|는|도|를|을|은|이|의|와|과|만|까지|한테서|네|꺼|거|부터|보고|더러"
+# a particle and a topic/also/only marker after it: 랑은, 한테도, 하고만
+_WEAK += "|" + "|".join(p + q for p in "한테 에게 랑 이랑 하고 한테서 까지 보다".split() for q in ("은", "는", "도", "만"))
 _STOP = set(BANKS.split("|")) | set("""자기 여보 애기 아가 공주 왕자 베이비 친구 엄마 아빠 언니 오빠 누나 동생 형님 아들 딸 남편 아내 와이프 여친 남친 우리 저희
 너희 걔네 얘네 쟤네 사람 선생 사장 부장 과장 대리 팀장 교수 의사 기사 작가 고객 손님 주인 가족 이모 삼촌 고모 할머니 할아버지 아저씨
 아줌마 강아지 고양이 하늘 사랑 가을 여름 봄날 겨울 이사 미래 희망 보람 소원 은혜 진주 나라 세상 하루 우주 별님 해님 달님 인간 천사
@@ -139,7 +166,7 @@ _HONORIFIC = set("""부모 선배 후배 대표 사장 고객 기사 직원 교�
 상무 전무 선생 목사 신부 판사 검사 의사 간호 손님 주인 형님 누님 동생 아버 어머 고모 이모 삼촌 예수 천사 조상 고수 아우 학우
 회원 관리 운영 담당 반장 총무 회계 점장 사부 도사 장인 달인 선수 코치 국장 위원 의원 총장 학장 사모 기장 승무 배우 가수 모델
 주치 소장 지점 본부 실무 주무 조교 강사 박사 석사 학생 수강 교장 교감 경찰 소방 군인 병장 상병 일병 중위 대위 소령 중령 대령
-해님 달님 별님 임금 왕자 공주 마마 각하 작은 큰""".split())
+해님 달님 별님 임금 왕자 공주 마마 각하 작은 큰 영감 담임 하나 주님 도련 아씨""".split())
 _PLACE_END = tuple("역 구 동 시 군 읍 면 로 길 점 관 항".split())
 _PLACE_END3 = _PLACE_END + tuple("도 대 산 강 천 교 섬 사".split())  # 제주도, 전남대: 3-syllable words
 
@@ -253,13 +280,52 @@ def _split_surname(name: str) -> tuple[str, str]:
 _SYL = "".join(sorted(NAME_SYL))
 _SUR1 = "".join(sorted(s for s in SURNAMES if len(s) == 1))
 _SUR2 = "|".join(s for s in SURNAMES if len(s) == 2)
+# what belongs to a person, after a name: 최한결 생일, 이하늘 결혼식, 옥채원 번호
+_OWNED = "생일|생파|결혼식|결혼|번호|연락처|폰번호|카톡|인스타|부모님|남친|여친|남자친구|여자친구|와이프|남편"
 _SPACED_TITLE = "선배|후배|대리|과장|차장|부장|팀장|실장|사장|선생님|선생|교수님|씨|님|쌤|언니|오빠|누나|형"
 CAND_RE = re.compile(rf"(?<![가-힣<0-9])(?:{_SUR2}|[{_SUR1}])?[{_SYL}]{{2}}[가-힣]{{0,6}}(?![가-힣])"
-                     rf"(?=(?P<ttl> (?:{_SPACED_TITLE})))?")
+                     rf"(?=(?P<ttl> (?:{_SPACED_TITLE})|(?P<own> (?:{_OWNED}))(?![가-힣])))?")
+# Form-like text names whoever follows the label: 성명: 박서윤, 예금주 문하람으로, 받는분 성함 탁재원
+_FORM_CUE = (r"성명|이름|예금주|받는\s?분|받는\s?사람|성함|수령인|신청자|예약자|보내는\s?분|입금자명?|명의|주문자|"
+             r"고객명|담당자|작성자|[Nn]ame|NAME")
+FORM_RE = re.compile(rf"(?P<fc>(?:(?:{_FORM_CUE})\s?[:：]?\s?(?:은|는|이|가|을|를)?\s?)+)(?P<fn>[가-힣]{{2,4}}?)"
+                     r"(?=$|[^가-힣]|으로|로|이고|이에요|예요|입니다|이요|님|씨|요)")
+# Latin script: up to three capitalised words (HONG GILDONG, John Carter, Daniel); decided in context.
+LATIN_RE = re.compile(r"(?P<lat>(?<![A-Za-z0-9@._\-/])(?:[A-Z][a-z]+|[A-Z]{2,})(?:[ \-](?:[A-Z][a-z]+|[A-Z]{2,})){0,2}"
+                      r"(?![A-Za-z0-9@._]))")
+ROMAN_SURNAMES = set("""KIM LEE YI RHEE PARK BAK CHOI CHOE JUNG JEONG CHUNG KANG CHO JO YOON YUN JANG CHANG LIM IM HAN OH
+SEO SUH SHIN SIN KWON HWANG AHN AN SONG YOO YU RYU JEON JUN CHUN HONG KO GO MOON MUN YANG SON BAE BAEK PAEK HUH HEO NAM
+SHIM SIM NOH ROH HA KWAK SUNG SEONG CHA JOO JU WOO KOO KU MIN JIN NA JI UM EOM CHAE WON CHEON BANG GONG KONG HYUN HYEON
+HAM BYUN BYEON YEOM YEO CHOO CHU DO SO SEOK SUK SEON SUN SEOL SUL MA GIL YEON WI PYO MYUNG MYEONG KI GI BAN WANG GEUM KEUM
+OK YOOK YUK IN MAENG JE MO TAK GUK KUK EO EUN PYEON YONG YE GYEONG KYUNG BONG SA BU PI BIN GAM ON GYE DAN TAE
+NAMGOONG NAMGUNG HWANGBO JEGAL SEONWOO SUNWOO DOKGO SAGONG""".split())
+# one romanized Korean syllable (Revised Romanization and the usual variants): gil, dong, seo, yeon, hoon
+_ROMAN_SYL = (r"(?:kk|tt|pp|ss|jj|ch|sh|g|k|n|d|t|r|l|m|b|p|s|j|h|y|w)?"
+              r"(?:yae|yeo|wae|ae|ya|eo|ye|wa|oe|yo|oo|wo|we|wi|yu|eu|ui|ee|ou|a|e|o|u|i)(?:ng|n|k|l|m|p|t)?")
+_ROMAN_GIVEN = re.compile(rf"(?:{_ROMAN_SYL}){{1,3}}")
+# after a Latin word: what only follows a person (Daniel이랑, Sarah 생일, John Carter 라는 사람한테서)
+_LATIN_PERSON_AFTER = re.compile(r"\s?(?:이랑|랑|한테|에게|께|씨|님|아|야)(?![가-힣])|\s?(?:한테서|에게서|이랑|랑|씨|님|이가|이는)"
+                                 r"|\s(?:씨|님|교수님|선생님|쌤|선배|형|누나|언니|오빠|생일|생파|결혼|이라는|라는)")
+
+
+def _latin_name(words: list[str], before: str, after: str) -> bool:
+    """Capitalised Latin words are a person's name: a romanized Korean name (surname + syllables), or
+    any name-shaped words in identity-like text (a passport, a form) or before a person-only cue."""
+    upper = [w.upper() for w in words]
+    if len(words) >= 2 and (upper[0] in ROMAN_SURNAMES or upper[-1] in ROMAN_SURNAMES):
+        given = "".join(upper[1:] if upper[0] in ROMAN_SURNAMES else upper[:-1]).lower()
+        if len(given) >= 3 and _ROMAN_GIVEN.fullmatch(given):
+            return True
+    if len(words) == 1 and (words[0].isupper() or len(words[0]) < 3):  # OK, BTS, TV: acronyms
+        return False
+    if _LATIN_PERSON_AFTER.match(after):
+        return True
+    return len(words) >= 2 and bool(_ID_CUE.search(before) or re.search(r"[Nn]ame|영문", before))
 
 
 _CUES = ({"", "이", "아", "야"} | {"이" + p for p in _I_PART.split("|")} | set(_TITLE.split("|"))
-         | set(_WEAK.split("|")))
+         | set(_WEAK.split("|")) | {"이" + p for p in _WEAK.split("|") if len(p) > 1} | _COPULA_CUE)
+_PERSON_PARTICLES = {p + q for p in ("랑", "한테", "에게", "한테서") for q in ("", "은", "는", "도", "만")}
 # 이 + particle that never follows an ordinary word (사진이랑/다행이네 are normal; 사진이가 is not)
 _STRONG_I = {"이가", "이한테", "이는", "이도", "이를", "이에게", "이한테서", "이형", "이누나", "이언니", "이오빠"}
 
@@ -292,8 +358,10 @@ def _plausible(cand: str, sur: str, cue: str, tail: str) -> bool:
         return False
     if given[1] == "이" and _has_batchim(given[0]):  # 중이야, 집이야: X + 이, not a name
         return False
+    if given[1] == "야":  # 모야, 뭐야: a stem + the vocative or copula, given names don't end so
+        return False
     strong = _strong(given, cue)
-    if cand in _PLACES and not strong:  # 연희야 is a person, 연희 (동) a place
+    if cand in _PLACES and cue not in ("아", "야", *_TITLE_SET):  # 연희야 is a person, 연희 (동) a place
         return False
     if tail and not (strong and cue not in ("아", "야")):  # 수빈씨가, 민준이네집에서; not 민준아빠
         return False
@@ -303,41 +371,75 @@ def _plausible(cand: str, sur: str, cue: str, tail: str) -> bool:
 def _strong(name: str, cue: str) -> bool:
     """A cue that only follows a person: 이 + particle after batchim, vocative 아/야, a title."""
     bat = _has_batchim(name[-1])
-    return ((cue.startswith("이") and len(cue) > 1 and bat and cue not in _COPULA) or (cue == "아" and bat)
+    return ((cue.startswith("이") and len(cue) > 1 and bat and cue not in _COPULA and cue not in _COPULA_CUE)
+            or (cue == "아" and bat)
             or (cue == "야" and not bat) or cue in _TITLE_SET)
 
 
-def _is_name(cand: str, sur: str, cue: str, tail: bool = False) -> bool:
-    """Decide one reading (after _plausible); kiwi calls are cached per stem where possible."""
+def _is_name(cand: str, sur: str, cue: str, tail: bool = False):
+    """Decide one reading (after _plausible): True, False, or "nominal" when kiwi must confirm in the
+    sentence that no verb starts in the stem. Kiwi calls here are cached per word, that one per context."""
     given = cand[len(sur):]
     if not _plausible(cand, sur, cue, "x" if tail else ""):
         return False
     bat = _has_batchim(given[-1])
     strong = _strong(given, cue)
     if sur:  # a full name: kiwi must read surname + given as a name (cached per stem)
+        if len(sur) == 2:  # 사공하진, 남궁민수: a two-syllable surname is evidence enough
+            return True
         level = _full_name_level(cand)
-        if not (level >= 1 or (strong and (_known_given(given) or _surname_first(cand, sur)))):
-            return False
-        return _nominal(cand + cue, cand)  # 이상하네, 설치하는: a verb, not 이 + 상하
+        if level >= 2 or (level == 1 and not _is_word(given)) or (strong and (
+                level == 1 or _known_given(given) or _surname_first(cand, sur))):
+            return _nominal(cand + cue, cand)  # 이상하네, 설치하는: a verb, not 이 + 상하
+        return False
     if cue.startswith("이") and len(cue) > 1 and _is_word(cand + "이"):  # 고양이가, 먹이를
         return False
     if _is_common(cand):
         # an ordinary word (수영, 지은): only a person-only cue makes it a name (수영이가, 지은언니)
-        if _is_word(cand + cue):  # 아저씨, 아가씨 are words of their own
+        if _is_word(cand + cue):  # 아저씨, 아가씨, 도련님 are words of their own
             return False
-        # (titles other than 씨 follow ordinary words too: 부모님, 선배님, 동네형)
-        return ((bat and cue in _STRONG_I) or cue == "씨"
-                or (cue in ("아", "야") and strong and _vocative(cand + cue))  # 동원아, not 언제야
-                or (cue in _TITLE_SET and cue not in ("형", "이모", "삼촌") and cand not in _HONORIFIC)
+        if cue in ("아", "야") and strong:  # 동원아; not 언제야 (kiwi reads a vocative particle)
+            return _vocative(cand + cue)
+        # 씨/님 after a noun that isn't a role (부모님, 사장님) is a name (지원님); other titles follow
+        # ordinary words too (수학쌤, 동네형), so kiwi must read a proper noun
+        return ((bat and cue in _STRONG_I)
+                or (cue in ("씨", "님") and cand not in _HONORIFIC)
+                or (cue in _TITLE_SET and cue not in ("형", "이모", "삼촌") and cand not in _HONORIFIC
+                    and _kiwi_nnp(cand + cue, cand))
                 or (cue in ("이네", "이랑") and _kiwi_nnp(cand + cue, cand)))
     if strong:
         return True
-    if cue == "":  # a bare word: only a given name kiwi knows as such (민준 왔어?)
-        return _known_given(cand) and _nominal(cand, cand)
+    if cue == "":  # a bare word: a given name kiwi knows, if no verb reads it in the sentence (지은 지)
+        return "nominal" if _known_given(cand) and _nominal(cand, cand) else False
     if cue == "이" and bat:  # 하은이 같이: bare hypocoristic 이 on a word kiwi doesn't know
         return _nominal(cand + cue, cand)
-    # a weak particle: a known given name, or kiwi reads a proper noun here (per word, rarer)
-    return (_known_given(cand) or _kiwi_nnp(cand + cue, cand) or _unknown(cand)) and _nominal(cand + cue, cand)
+    if cue == "의":  # 소정의 상품: a genitive name is rare in chat, only a common given name
+        return cand in COMMON_GIVEN
+    # a weak particle or the copula: a given name kiwi knows or reads here, or a word it doesn't have
+    # before a particle that mostly follows people (민기랑은, 예린한테)
+    return (_known_given(cand) or _kiwi_nnp(cand + cue, cand) or _unknown(cand)
+            or (cue in _PERSON_PARTICLES and not _in_dictionary(cand))) and _nominal(cand + cue, cand)
+
+
+@lru_cache(maxsize=100_000)
+def _pieces(word: str) -> int:
+    """How many morphemes kiwi reads in `word` alone (이하늘 -> 이 + 하늘: 2)."""
+    return len(_kiwi().analyze(word, top_n=1)[0][0])
+
+
+@lru_cache(maxsize=100_000)
+def _in_dictionary(word: str) -> bool:
+    """kiwi has `word` as one dictionary entry of any kind (not a proper noun or a guess)."""
+    best, _ = _kiwi().analyze(word, top_n=1)[0]
+    return len(best) == 1 and best[0].form == word and best[0].tag != "NNP" and not getattr(best[0], "oov", False)
+
+
+@lru_cache(maxsize=200_000)
+def _in_context(window: str, at: int, stem: str, mode: str = "nominal") -> bool:
+    """kiwi, reading the words around a candidate (window[at:]), starts no verb or adjective inside
+    it: 지은 지 오래된 (짓 + 은) is not the name 지은."""
+    end = at + len(stem)
+    return not any(at <= t.start < end and t.tag[0] in "VXE" and t.tag != "XSN" for t in _kiwi().tokenize(window))
 
 
 @lru_cache(maxsize=100_000)
@@ -365,6 +467,10 @@ def _full_name_level(stem: str) -> int:
     1: as noun pieces it doesn't know (박 서 준); 0: a word plus an ending (공유해, 최지수?)."""
     best, score = _kiwi().analyze(stem, top_n=1)[0]
     sur, given = _split_surname(stem)
+    if len(best) == 1 and best[0].tag.startswith("NN") and getattr(best[0], "oov", False) and not _is_word(stem[:2]):
+        # kiwi doesn't have the whole and it isn't a word + suffix (기술명, 예민충): 임다운, 피민혁; when
+        # the given part is a word itself (최 + 한결) a cue must say person (see _is_name)
+        return 1 if _is_word(given) else 2
     if len(best) == 1 and best[0].tag == "NNP" and not getattr(best[0], "oov", False):
         # kiwi calls many 3-syllable words NNP (연산자, 초대형): trust it when the rest isn't a word
         if _known_given(given) or not _is_word(stem[:2]):
@@ -448,8 +554,8 @@ class Anonymizer:
                      + _trie_pattern(forms) + r")(?![A-Za-z])") if forms else None
         self._known_re = re.compile(known_pat) if forms else None
         # one pass for both, so a pseudonym just written is never looked at again
-        self._names_re = re.compile("|".join(
-            p for p in (known_pat, CAND_RE.pattern if detect_names else None) if p)) if (forms or detect_names) else None
+        detectors = (FORM_RE.pattern, LATIN_RE.pattern, CAND_RE.pattern) if detect_names else ()
+        self._names_re = re.compile("|".join(p for p in (known_pat, *detectors) if p)) if (forms or detect_names) else None
         self._known_forms = set(forms)
         self._found: set[str] = set()  # third-party names found so far
         self._found_ids: set[str] = set()
@@ -480,6 +586,7 @@ class Anonymizer:
                 fake = fsur + fake
         else:
             fake = FAKE_LATIN[self._h("latin:" + name) % len(FAKE_LATIN)]
+            fake = fake.upper() if name.isupper() else fake  # HONG GILDONG -> ALEX
         self._pseudo[name] = fake
         self.seen.pseudonyms.add(fake)
         if sur_giv := (_split_surname(fake)[1] if len(fake) >= 3 else None):
@@ -487,11 +594,11 @@ class Anonymizer:
         return fake
 
     # ------------------------------------------------------------------ names in text
-    def _name_decision(self, word: str) -> str | None:
-        """The prefix of `word` that is a person's name (given or full), or None; cached per word."""
+    def _name_decision(self, word: str) -> tuple[str, bool | str] | None:
+        """(prefix of `word` that is a name, True or the sentence check it needs) or None; cached."""
         if word not in self._decision:
             self._decision[word] = next(
-                (c for c, s, cue, tail in _readings(word) if _is_name(c, s, cue, bool(tail))), None)
+                ((c, v) for c, s, cue, tail in _readings(word) if (v := _is_name(c, s, cue, bool(tail)))), None)
         return self._decision[word]
 
     def _sub_names(self, text: str, hit) -> str:
@@ -504,16 +611,49 @@ class Anonymizer:
         def repl(m):
             if self._known_re is not None and m.group("kn"):
                 return known(m)
-            word = m.group(0)
-            name = self._name_decision(word)
-            if name is None and m.group("ttl") and len(word) >= 3:  # 박하늘 선배, 이하나 대리님
-                sur, _ = _split_surname(word)
-                name = word if sur and _plausible(word, sur, "씨", "") and not _is_word(word) else None
+            if self.detect_names and m.group("fn"):
+                return form(m)
+            if self.detect_names and m.group("lat"):
+                return latin(m)
+            return candidate(m, m.group(0), m.start())
+
+        def form(m):
+            word, at = m.group("fn"), m.start("fn")
+            sur, given = _split_surname(word) if len(word) >= 3 else ("", word)
+            if len(given) == 2 and _namey(given) and word not in _STOP and not _in_dictionary(word) \
+                    and (sur or not _is_common(word)) and _nominal(word, word):  # not 이름이라고
+                hit(at, NAME, word)
+                return m.group("fc") + self.pseudonym(word)
+            return m.group("fc") + candidate(m, word, at)  # 이름이 뭐야: not a name, but look as usual
+
+        def latin(m):
+            raw = m.group("lat")
+            lo = m.string.rfind("\x00", 0, m.start()) + 1
+            if not _latin_name(re.split(r"[ \-]", raw), m.string[lo:m.start()], m.string[m.end():m.end() + 8]):
+                return raw
+            hit(m.start(), NAME, raw)
+            return self.pseudonym(raw)
+
+        def candidate(m, word, at):
+            name, how = self._name_decision(word) or (None, None)
+            if isinstance(how, str):  # kiwi must confirm it in the words around it
+                name = name if _in_context(*_window(m.string, at, at + len(word)), name, how) else None
+            if name is None and m.groupdict().get("ttl"):
+                sur, _ = _split_surname(word) if len(word) >= 3 else ("", word)
+                own = m.groupdict().get("own")
+                if sur and own:  # 최한결 생일: kiwi must read a name there, else 이번주 생일 would be one
+                    name = word if _plausible(word, sur, "씨", "") and (
+                        _full_name_level(word) >= 1 or _kiwi_nnp(word + own, word)) else None
+                elif sur:  # 박하늘 선배, 이하나 대리님
+                    name = word if _plausible(word, sur, "씨", "") and not _is_word(word) else None
+                elif len(word) == 2 and _plausible(word, "", "", "") and not _is_common(word) \
+                        and _nominal(word, word):  # 예나 언니, 준서 형 (not 동네 형)
+                    name = word
             if name is None:  # maybe a known name inside (우리민지)
                 if self._known_re is None:
                     return word
-                return self._known_re.sub(lambda k: known(k, m.start()), word)
-            hit(m.start(), NAME, name)
+                return self._known_re.sub(lambda k: known(k, at), word)
+            hit(at, NAME, name)
             return self.pseudonym(name) + word[len(name):]
         return self._names_re.sub(repl, text) if self._names_re is not None else text
 
@@ -534,7 +674,7 @@ class Anonymizer:
                 hits.append((typ, digits.group(0).strip()))
                 return raw[:digits.start()] + TOKENS[typ]
             if typ == "생년월일":
-                cue = re.match(r"(?:생년월일|생일|출생|태어난\s?날|DOB|dob)[\s:은는이가]*", raw)
+                cue = re.match(r"(?:생년월일|생년|생일|출생|태어난\s?날|DOB|dob)[\s:은는이가]*", raw)
                 if cue:
                     hits.append((typ, raw[cue.end():]))
                     return raw[:cue.end()] + TOKENS[typ]
@@ -544,6 +684,8 @@ class Anonymizer:
             lead = raw[:len(raw) - len(raw.lstrip())]
             return lead + TOKENS[typ]
         text = NUM_RE.sub(repl, text)
+        if _ID_CUE.search(text):  # a bare date next to a name, passport or ID is a birth date
+            text = _BARE_DATE.sub(lambda m: (hits.append(("생년월일", m.group(0))), TOKENS["생년월일"])[1], text)
         for typ, rx in _SCAN:  # belt and braces: nothing the final leak scan looks for may survive
             if rx.search(text):
                 text = rx.sub(lambda m: (hits.append((typ, m.group(0))), TOKENS[typ])[1], text)
@@ -655,6 +797,17 @@ class Anonymizer:
         for i, out in zip(rest, joined.split(sep)):
             chunk[i] = out
         return chunk, hits
+
+
+def _window(text: str, start: int, end: int, width: int = 24) -> tuple[str, int]:
+    """The words around text[start:end] inside its message (messages are joined with \x00), and where
+    the match starts in them: kiwi reads a candidate in its sentence, cached per such window."""
+    lo = max(text.rfind("\x00", 0, start) + 1, start - width)
+    hi = text.find("\x00", end)
+    hi = min(len(text) if hi < 0 else hi, end + width)
+    while lo > 0 and lo < start and not text[lo - 1].isspace() and text[lo - 1] != "\x00":
+        lo += 1  # start on a word boundary
+    return text[lo:hi], start - lo
 
 
 def _offsets(texts) -> list[int]:
