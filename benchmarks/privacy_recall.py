@@ -256,10 +256,11 @@ def main(argv=None) -> dict:
     ap.add_argument("--messages", type=int, default=1_600_000, help="synthetic messages for the speed run (0 = skip)")
     ap.add_argument("--baseline", default=BASELINE, help="git ref whose lib/privacy.py is 'before' ('' = skip)")
     ap.add_argument("--show", type=int, default=15, help="misses / changed tokens to print per set")
+    ap.add_argument("--round", help="also record this run's 'after' numbers under this name in `rounds`")
     args = ap.parse_args(argv)
     old = json.loads(OUT.read_text(encoding="utf-8")) if OUT.exists() else {}
     base = baseline_module(args.baseline) if args.baseline else None
-    res = {"baseline": args.baseline or old.get("baseline"), "sets": {}}
+    res = {"baseline": args.baseline or old.get("baseline"), "sets": {}, "rounds": old.get("rounds", [])}
     for name, path in case_files().items():
         cases = load_cases(path)
         entry = {"file": str(path.relative_to(ROOT))}
@@ -276,6 +277,10 @@ def main(argv=None) -> dict:
             print("    MISS", m["type"], repr(m["value"]), "|", m["masked"])
         for m in (entry["after"]["hard_changed"] + entry["after"]["innocent_changed"])[:args.show]:
             print("    CHANGED", repr(m.get("word") or m.get("token")), "|", m["text"], "->", m["masked"])
+    if args.round:  # the fresh number of a batch is the first round after it was written
+        res["rounds"] = [r for r in res["rounds"] if r["round"] != args.round] + [{"round": args.round, **{
+            name: {k: e["after"][k] for k in ("recall", "recall_names", "recall_non_names", "keep_rate", "keep_rate_hard")}
+            for name, e in res["sets"].items()}}]
     if args.messages:
         texts = synth_messages(args.messages)
         res["speed"] = {"after": speed(args.messages, texts=texts)}
