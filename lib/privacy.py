@@ -18,6 +18,8 @@ from functools import lru_cache
 from itertools import accumulate
 from typing import Iterable
 
+from lib import config, fileio, kakao
+
 TOKENS = {t: f"<{t}>" for t in ("전화번호", "주민번호", "외국인번호", "카드번호", "계좌", "여권번호", "운전면허",
                                "차량번호", "이메일", "아이디", "주소", "IP", "URL", "생년월일")}
 NAME = "이름"  # the type counted for pseudonymised names
@@ -523,8 +525,14 @@ class SeenSet(set):
 class Anonymizer:
     """Masks one conversation. Same key + same known names -> same pseudonyms in every run."""
 
-    def __init__(self, known_names: Iterable[str] = (), key: str | None = None, *, detect_names: bool = True):
+    def __init__(self, known_names: Iterable[str] = (), key: str | None = None, *, keep_words: Iterable[str] = (),
+                 detect_names: bool = True):
+        """known_names are always masked (with their given name and inflected forms); keep_words are never
+        masked as names (a nickname that is an ordinary word, a band, a pet the user wants kept)."""
         self.key = (key or DEFAULT_KEY).encode()
+        if isinstance(keep_words, str) or isinstance(known_names, str):
+            raise TypeError("known_names and keep_words are lists of names, not one string")
+        self.keep = {str(w).strip() for w in keep_words if str(w).strip()}
         self.detect_names = detect_names
         self.counts: Counter = Counter()
         self.seen = SeenSet()
@@ -620,7 +628,7 @@ class Anonymizer:
         def form(m):
             word, at = m.group("fn"), m.start("fn")
             sur, given = _split_surname(word) if len(word) >= 3 else ("", word)
-            if len(given) == 2 and _namey(given) and word not in _STOP and not _in_dictionary(word) \
+            if len(given) == 2 and _namey(given) and word not in _STOP | self.keep and not _in_dictionary(word) \
                     and (sur or not _is_common(word)) and _nominal(word, word):  # not 이름이라고
                 hit(at, NAME, word)
                 return m.group("fc") + self.pseudonym(word)
@@ -629,7 +637,7 @@ class Anonymizer:
         def latin(m):
             raw = m.group("lat")
             lo = m.string.rfind("\x00", 0, m.start()) + 1
-            if not _latin_name(re.split(r"[ \-]", raw), m.string[lo:m.start()], m.string[m.end():m.end() + 8]):
+            if raw in self.keep or not _latin_name(re.split(r"[ \-]", raw), m.string[lo:m.start()], m.string[m.end():m.end() + 8]):
                 return raw
             hit(m.start(), NAME, raw)
             return self.pseudonym(raw)
@@ -649,6 +657,8 @@ class Anonymizer:
                 elif len(word) == 2 and _plausible(word, "", "", "") and not _is_common(word) \
                         and _nominal(word, word):  # 예나 언니, 준서 형 (not 동네 형)
                     name = word
+            if name is not None and (name in self.keep or word in self.keep):
+                name = None  # the user said this word is not a name
             if name is None:  # maybe a known name inside (우리민지)
                 if self._known_re is None:
                     return word
@@ -663,7 +673,8 @@ class Anonymizer:
         def repl(m):
             typ = _GROUP_TYPE[m.lastgroup]
             raw = m.group(m.lastgroup)
-            handle = "handle" if m.group("handle") else "handle2" if m.group("handle2") else None
+            gd = m.groupdict()
+            handle = "handle" if gd.get("handle") else "handle2" if gd.get("handle2") else None
             if typ == "아이디" and handle:
                 # keep the cue word (카톡 아이디 ...) and mask only the handle
                 hits.append((typ, m.group(handle)))
@@ -926,3 +937,90 @@ def assert_no_leaks(texts, seen: Iterable[str] = ()) -> None:
     if leaks:
         where = ", ".join(f"{lk.type} in text #{lk.where}" for lk in leaks[:10])
         raise LeakError(f"{len(leaks)} personal values survived masking: {where}")
+
+
+# -------------------------------------------------------------------------------------------------
+# Name review: which names the masker will replace in a chat, and why, for the user to check once.
+REVIEW_COLUMNS = ["name", "count", "masked", "reason", "pseudonym", "example"]
+
+
+def name_review(df, me: str, her: str | None = None, known_names: Iterable[str] = (), keep_words: Iterable[str] = (),
+                key: str | None = None, example_chars: int = 80):
+    """One row per candidate name in the chat's text messages: how often it was seen, whether it will be
+    masked and why (speaker, known, detected, kept word), its pseudonym and one example ALREADY masked.
+    Sorted by count. `me` (and `her`, if given) must be speakers of the chat."""
+    import pandas as pd
+
+    speakers = [s for s in df["speaker"].dropna().unique().tolist() if str(s).strip()]
+    for who, name in (("me", me), ("her", her)):
+        if name is not None and name not in speakers:
+            raise ValueError(f"{who}={name!r} is not a speaker of this chat; speakers: {sorted(speakers)}")
+    keep = [str(w).strip() for w in keep_words if str(w).strip()]
+    anon = Anonymizer(known_names=[*speakers, *known_names], key=key, keep_words=keep)
+    texts = df.loc[df["kind"] == "text", "text"].astype(str).tolist()
+    out = anon.mask_many(texts)
+    reasons = {}
+    for reason, names in (("known", known_names), ("speaker", speakers)):  # speaker wins
+        for n in names:
+            compact = re.sub(r"[^\w가-힣]", "", str(n))
+            forms = {str(n).strip(), compact}
+            if re.fullmatch(r"[가-힣]{3,4}", compact):
+                forms.add(_split_surname(compact)[1])
+            reasons.update(dict.fromkeys(forms, reason))
+    count, example = Counter(), {}
+    for t, n in Counter(texts).items():
+        masked, hits = anon._cache[t]
+        for typ, raw in hits:
+            if typ == NAME:
+                count[raw] += n
+                example.setdefault(raw, masked)
+    rows = [{"name": raw, "count": c, "masked": True, "reason": reasons.get(raw, "detected"),
+             "pseudonym": anon.pseudonym(raw), "example": example[raw][:example_chars]} for raw, c in count.items()]
+    for w in keep:
+        rx = re.compile(r"(?<![가-힣A-Za-z])" + re.escape(w))
+        idx = [i for i, t in enumerate(texts) if rx.search(t)]
+        if idx:
+            rows.append({"name": w, "count": len(idx), "masked": False, "reason": "kept word", "pseudonym": "",
+                         "example": out[idx[0]][:example_chars]})
+    table = pd.DataFrame(rows, columns=REVIEW_COLUMNS)
+    return table.sort_values(["count", "name"], ascending=[False, True], ignore_index=True)
+
+
+def write_review(table, path=None):
+    """Write the review table as CSV (UTF-8 with BOM, so Excel shows Hangul) atomically; returns the path."""
+    path = path or config.outputs() / "privacy" / "names.csv"
+    with fileio.atomic_path(path) as tmp:
+        table.to_csv(tmp, index=False, encoding="utf-8-sig")
+    return path
+
+
+def main(argv=None) -> int:
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="python -m lib.privacy", description="Privacy tools for a KakaoTalk export.")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    names = sub.add_parser("names", help="list the names the masker will replace, and why (writes outputs/privacy/names.csv)")
+    names.add_argument("chats", nargs="+", help="export file(s) of one chat room")
+    names.add_argument("--me", required=True, help="your name as it appears as a speaker")
+    names.add_argument("--her", help="the other person's speaker name (default: none required)")
+    names.add_argument("--known-name", action="append", default=[], help="a name to always mask (repeatable)")
+    names.add_argument("--keep-word", action="append", default=[], help="a word never to mask as a name (repeatable)")
+    names.add_argument("--top", type=int, default=30, help="rows to print")
+    names.add_argument("--out", help="CSV path (default outputs/privacy/names.csv)")
+    args = ap.parse_args(argv)
+    df = kakao.read_chat(args.chats if len(args.chats) > 1 else args.chats[0])
+    try:
+        table = name_review(df, args.me, args.her, args.known_name, args.keep_word)
+    except ValueError as e:
+        ap.error(str(e))
+    path = write_review(table, args.out)
+    import pandas as pd
+    with pd.option_context("display.max_colwidth", 60, "display.width", 200):
+        print(table.head(args.top).to_string(index=False))
+    print(f"\n{len(table)} candidate names ({int(table['masked'].sum())} masked) -> {path}")
+    print("Check it once: add a friend the detector missed with --known-name, a word it took for a name with --keep-word.")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
