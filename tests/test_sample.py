@@ -1,11 +1,14 @@
-"""lib.sample: deterministic, two clearly different styles, every placeholder kind and planted value,
-and the committed data/sample/ files parse back to exactly the generated frame in every format."""
+"""lib.sample: deterministic, two clearly different styles, replies that are mostly new sentences, time
+habits, every placeholder kind and planted value, and the committed data/sample/ files parse back to
+exactly the generated frame in every format."""
 import json
+import re
 
 import pandas as pd
 import pytest
 
 from lib import config, kakao, sample, style
+from lib import sample_text as T
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +78,56 @@ def test_two_styles_differ(df):
     assert me["emoji"] > 0.15 and her["emoji"] < 0.05
     assert me["polite_share"] < 0.05 and her["polite_share"] > 0.9
     assert her["question"] > me["question"]
+
+
+def test_his_replies_are_mostly_new_sentences(df):
+    """Issue 14: a template-heavy persona lets a model that memorises score well. At most 40% of his
+    validation bubbles may occur earlier in the chat (the old template generator: 78%)."""
+    share = sample.reuse_share(df, sample.ME)
+    assert share <= 0.40, f"{share:.0%} of his validation bubbles occur earlier in the chat; goal <= 40%"
+    his = df.loc[(df["speaker"] == sample.ME) & (df["kind"] == "text"), "text"]
+    assert his.nunique() > 0.6 * len(his)
+
+
+def test_reuse_share_counts_exact_earlier_bubbles_in_the_latest_sessions():
+    t = pd.Timestamp("2025-01-01 09:00")
+    rows = [(0, "her", "안녕하세요"), (1, "me", "ㅋㅋ"), (2, "me", "밥 먹었어?"),  # session 1 (train)
+            (600, "her", "ㅋㅋ"), (601, "me", "밥 먹었어?"), (602, "me", "새 문장"), (603, "me", "새 문장"),
+            (604, None, "최서연님이 나갔습니다.")]  # session 2 (validation); a system row is no bubble
+    df = pd.DataFrame({"time": [t + pd.Timedelta(minutes=m) for m, _, _ in rows],
+                       "speaker": [s for _, s, _ in rows], "text": [x for _, _, x in rows],
+                       "kind": ["system" if s is None else "text" for _, s, _ in rows]})
+    # validation = the latest ceil(0.1 x 2) = 1 session: 밥 먹었어? (seen), 새 문장 (new), 새 문장 (seen)
+    assert sample.reuse_share(df, "me") == pytest.approx(2 / 3)
+    assert sample.reuse_share(df, "me", session_gap_hours=12) == pytest.approx(2 / 5)  # one session: all his
+    with pytest.raises(ValueError, match="no text bubbles of 'nobody'"):
+        sample.reuse_share(df, "nobody")
+
+
+def test_time_habits(df):
+    """What a time-aware model can learn from him: good morning in the morning, good night late at night,
+    sorry when he answers her after 5+ silent hours; each said many ways, and only then."""
+    msgs = df[df["speaker"].notna()].reset_index(drop=True)
+    his = msgs[msgs["speaker"] == sample.ME]
+    hour = his["time"].dt.hour
+    morning, night = his["text"].str.contains(T.MORNING_RX), his["text"].str.contains(T.NIGHT_RX)
+    assert morning.sum() > 100 and hour[morning].between(7, 12).all()
+    assert night.sum() > 60 and (hour[night].ge(22) | hour[night].lt(3)).all()
+    assert his["text"][morning].nunique() > 50 and his["text"][night].nunique() > 30
+    # apologies: the turn he starts with one comes >= 5 h after her first message since his last one
+    waited, sorry_turns, first_her = None, [], None
+    for t, spk, text in msgs[["time", "speaker", "text"]].itertuples(index=False):
+        if spk == sample.HER:
+            first_her = first_her or t
+            waited = None
+            continue
+        if first_her is not None:  # the first bubble of his turn
+            waited, first_her = t - first_her, None
+            if re.search(T.SORRY_RX, text):
+                sorry_turns.append((t, text, waited))
+        if re.search(T.SORRY_RX, text):
+            assert waited is not None and waited >= pd.Timedelta(hours=5), (t, text, waited)
+    assert len(sorry_turns) >= 8 and len({x for _, x, _ in sorry_turns}) >= 6
 
 
 def test_placeholders_multiline_and_system(df):
