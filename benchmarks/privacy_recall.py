@@ -5,6 +5,7 @@ masking throughput on synthetic chat messages.
     .venv/bin/python benchmarks/privacy_recall.py                 # recall + keep + speed (1.6 M messages)
     .venv/bin/python benchmarks/privacy_recall.py --messages 0    # recall + keep only
     .venv/bin/python benchmarks/privacy_recall.py --baseline 2ecb5cc   # "before" = privacy.py at that commit
+    .venv/bin/python benchmarks/privacy_recall.py --review-real   # outputs/privacy/review_real.tsv + a sample to label
 Writes benchmarks/results/privacy_recall.json. Run the speed part under `flock /tmp/malbeot-heavy.lock`.
 
 A value counts as masked only if neither it nor any 4+ character alphanumeric (or Hangul-numeral) chunk
@@ -244,6 +245,44 @@ def scan_speed(texts: list[str]) -> dict:
             "findings": dict(Counter(f.type for f in found))}
 
 
+def review_real(sample: int = 320, seed: int = 0) -> dict:
+    """Mask every text message of the shared real exports (speakers as known names, as the build does)
+    and write each replaced span with its count to outputs/privacy/review_real.tsv, plus a seeded random
+    sample of replacements (with the raw message, to label by hand) to review_sample.tsv. Both stay
+    under outputs/ (git-ignored): the exports are third-party data."""
+    from lib import config, privacy
+    from lib.kakao import read_chat
+    rows, events = Counter(), []
+    for f in sorted(SHARED.glob("*")):
+        if f.suffix not in (".txt", ".csv"):
+            continue
+        try:
+            df = read_chat(f)
+        except Exception:
+            continue
+        anon = privacy.Anonymizer(known_names=sorted(set(df.speaker.dropna())), key="review")
+        texts = df.text[df.kind == "text"].tolist()
+        anon.mask_many(texts)
+        known = anon._known_forms
+        for t in texts:
+            for typ, raw in anon._cache[t][1]:
+                how = "speaker" if typ == privacy.NAME and raw in known else "detected"
+                rows[(typ, how, raw)] += 1
+                events.append((f.name, typ, how, raw, t))
+    out = config.outputs() / "privacy"
+    lines = ["type\thow\tvalue\tcount"] + [f"{t}\t{h}\t{v}\t{n}" for (t, h, v), n in rows.most_common()]
+    from lib.fileio import write_text
+    write_text(out / "review_real.tsv", "\n".join(lines) + "\n")
+    rng = random.Random(seed)
+    picks = rng.sample(range(len(events)), min(sample, len(events)))
+    clean = lambda s: s.replace("\t", " ").replace("\n", " / ")  # noqa: E731
+    write_text(out / "review_sample.tsv", "n\tfile\ttype\thow\tvalue\tmessage\treal\n" + "".join(
+        f"{k}\t{events[i][0]}\t{events[i][1]}\t{events[i][2]}\t{clean(events[i][3])}\t{clean(events[i][4])}\t\n"
+        for k, i in enumerate(picks)))
+    return {"replacements": len(events), "distinct": len(rows), "sample": len(picks),
+            "per_type": dict(Counter(e[1] for e in events)), "detected": sum(e[2] == "detected" for e in events)}
+
+
 def _summary(res: dict) -> str:
     per = "  ".join(f"{t} {r:.2f}" for t, r in res["recall_per_type"].items())
     hard = f"{res['keep_rate_hard']:.2%}" if res["keep_rate_hard"] is not None else "-"
@@ -257,7 +296,12 @@ def main(argv=None) -> dict:
     ap.add_argument("--baseline", default=BASELINE, help="git ref whose lib/privacy.py is 'before' ('' = skip)")
     ap.add_argument("--show", type=int, default=15, help="misses / changed tokens to print per set")
     ap.add_argument("--round", help="also record this run's 'after' numbers under this name in `rounds`")
+    ap.add_argument("--review-real", action="store_true", help="only write the real-export review files")
     args = ap.parse_args(argv)
+    if args.review_real:
+        res = review_real()
+        print(res)
+        return res
     old = json.loads(OUT.read_text(encoding="utf-8")) if OUT.exists() else {}
     base = baseline_module(args.baseline) if args.baseline else None
     res = {"baseline": args.baseline or old.get("baseline"), "sets": {}, "rounds": old.get("rounds", [])}

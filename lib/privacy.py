@@ -126,7 +126,7 @@ NAME_SYL = set(
     "마만명모목무문미민배백범법벽별병보복본봉부분비빈빛산삼상새서석선설섭성세소솔송수숙순술숭슬승시식신실심아안애야양어언엄여연열염엽영"
     "예오옥온완왕요용우욱운웅원월위유윤율융은을음의이익인일임자장재전정제조종주준중지직진찬창채천철청초총춘충치탁태택판평표풍필하학한"
     "함해향허헌혁현협형혜호홍화환황효후훈휘희흠흥힘"
-    "결랑름봄샘울겨롱꽃잎훤휴")  # pure-Korean names: 한결, 하랑, 아름, 한울, 초롱
+    "결랑름봄샘울겨롱꽃잎훤휴솜")  # pure-Korean names: 한결, 하랑, 아름, 한울, 초롱
 _TITLE = "씨|님|쌤|선배|후배|언니|오빠|누나|형|선생님|교수님|팀장님|대리님|과장님|부장님|사장님|작가님|이모|삼촌|아저씨|아줌마"
 _TITLE_SET = set(_TITLE.split("|"))
 # 이 + ending that is the copula after any noun (천안이라고, 다행이야): not a person-only cue
@@ -168,7 +168,7 @@ _HONORIFIC = set("""부모 선배 후배 대표 사장 고객 기사 직원 교�
 상무 전무 선생 목사 신부 판사 검사 의사 간호 손님 주인 형님 누님 동생 아버 어머 고모 이모 삼촌 예수 천사 조상 고수 아우 학우
 회원 관리 운영 담당 반장 총무 회계 점장 사부 도사 장인 달인 선수 코치 국장 위원 의원 총장 학장 사모 기장 승무 배우 가수 모델
 주치 소장 지점 본부 실무 주무 조교 강사 박사 석사 학생 수강 교장 교감 경찰 소방 군인 병장 상병 일병 중위 대위 소령 중령 대령
-해님 달님 별님 임금 왕자 공주 마마 각하 작은 큰 영감 담임 하나 주님 도련 아씨""".split())
+해님 달님 별님 임금 왕자 공주 마마 각하 작은 큰 영감 담임 주님 도련 아씨 예수 부처 스님 하느""".split())
 _PLACE_END = tuple("역 구 동 시 군 읍 면 로 길 점 관 항".split())
 _PLACE_END3 = _PLACE_END + tuple("도 대 산 강 천 교 섬 사".split())  # 제주도, 전남대: 3-syllable words
 
@@ -258,12 +258,11 @@ def _is_word(word: str) -> bool:
 
 
 @lru_cache(maxsize=200_000)
-def _kiwi_nnp(token: str, stem: str) -> bool:
-    """kiwi tags `stem` (or stem+이) inside `token` as a proper noun."""
-    for t in _kiwi().tokenize(token):
-        if t.tag == "NNP" and t.form in (stem, stem + "이") :
-            return True
-    return False
+def _kiwi_nnp(token: str, stem: str, min_score: float | None = None) -> bool:
+    """kiwi tags `stem` (or stem+이) inside `token` as a proper noun it knows well (see _known_given);
+    min_score=-inf accepts any proper noun (after a title, where the cue already says person)."""
+    floor = _NNP_SCORE if min_score is None else min_score
+    return any(t.tag == "NNP" and t.form in (stem, stem + "이") and t.score >= floor for t in _kiwi().tokenize(token))
 
 
 def _namey(given: str) -> bool:
@@ -284,7 +283,7 @@ _SUR1 = "".join(sorted(s for s in SURNAMES if len(s) == 1))
 _SUR2 = "|".join(s for s in SURNAMES if len(s) == 2)
 # what belongs to a person, after a name: 최한결 생일, 이하늘 결혼식, 옥채원 번호
 _OWNED = "생일|생파|결혼식|결혼|번호|연락처|폰번호|카톡|인스타|부모님|남친|여친|남자친구|여자친구|와이프|남편"
-_SPACED_TITLE = "선배|후배|대리|과장|차장|부장|팀장|실장|사장|선생님|선생|교수님|씨|님|쌤|언니|오빠|누나|형"
+_SPACED_TITLE = "선배|후배|대리|과장|차장|부장|팀장|실장|사장|선생님|선생|교수님|씨|님|쌤|언니|오빠|누나|형|아저씨|아줌마|이모|삼촌"
 CAND_RE = re.compile(rf"(?<![가-힣<0-9])(?:{_SUR2}|[{_SUR1}])?[{_SYL}]{{2}}[가-힣]{{0,6}}(?![가-힣])"
                      rf"(?=(?P<ttl> (?:{_SPACED_TITLE})|(?P<own> (?:{_OWNED}))(?![가-힣])))?")
 # Form-like text names whoever follows the label: 성명: 박서윤, 예금주 문하람으로, 받는분 성함 탁재원
@@ -307,7 +306,10 @@ _ROMAN_SYL = (r"(?:kk|tt|pp|ss|jj|ch|sh|g|k|n|d|t|r|l|m|b|p|s|j|h|y|w)?"
 _ROMAN_GIVEN = re.compile(rf"(?:{_ROMAN_SYL}){{1,3}}")
 # after a Latin word: what only follows a person (Daniel이랑, Sarah 생일, John Carter 라는 사람한테서)
 _LATIN_PERSON_AFTER = re.compile(r"\s?(?:이랑|랑|한테|에게|께|씨|님|아|야)(?![가-힣])|\s?(?:한테서|에게서|이랑|랑|씨|님|이가|이는)"
-                                 r"|\s(?:씨|님|교수님|선생님|쌤|선배|형|누나|언니|오빠|생일|생파|결혼|이라는|라는)")
+                                 r"|\s(?:씨|님|교수님|선생님|쌤|선배|형|누나|언니|오빠|생일|생파|결혼|(?:이)?라는\s?(?:사람|분|애|친구))")
+
+
+_ID_WORDS = re.compile(r"생년|여권|[Pp]assport|PASSPORT|성명|이름|예약자|신분|영문|탑승|승객|명의|[Nn]ame\b|NAME\b|카드")
 
 
 def _latin_name(words: list[str], before: str, after: str) -> bool:
@@ -322,7 +324,7 @@ def _latin_name(words: list[str], before: str, after: str) -> bool:
         return False
     if _LATIN_PERSON_AFTER.match(after):
         return True
-    return len(words) >= 2 and bool(_ID_CUE.search(before) or re.search(r"[Nn]ame|영문", before))
+    return len(words) >= 2 and bool(_ID_WORDS.search(before))
 
 
 _CUES = ({"", "이", "아", "야"} | {"이" + p for p in _I_PART.split("|")} | set(_TITLE.split("|"))
@@ -365,6 +367,8 @@ def _plausible(cand: str, sur: str, cue: str, tail: str) -> bool:
     strong = _strong(given, cue)
     if cand in _PLACES and cue not in ("아", "야", *_TITLE_SET):  # 연희야 is a person, 연희 (동) a place
         return False
+    if cue in _TITLE_SET and given in _HONORIFIC:  # 예수님, 부모님: a role, not a name
+        return False
     if tail and not (strong and cue not in ("아", "야")):  # 수빈씨가, 민준이네집에서; not 민준아빠
         return False
     return strong or not cand.endswith(_PLACE_END3 if sur else _PLACE_END)
@@ -385,13 +389,18 @@ def _is_name(cand: str, sur: str, cue: str, tail: bool = False):
     if not _plausible(cand, sur, cue, "x" if tail else ""):
         return False
     bat = _has_batchim(given[-1])
+    if cue[:1] == "이" and not bat and cue not in _COPULA_CUE:
+        return False  # 우마이, 노어이: after a vowel this 이 is part of a word, not a particle
     strong = _strong(given, cue)
     if sur:  # a full name: kiwi must read surname + given as a name (cached per stem)
         if len(sur) == 2:  # 사공하진, 남궁민수: a two-syllable surname is evidence enough
             return True
         level = _full_name_level(cand)
-        if level >= 2 or (level == 1 and not _is_word(given)) or (strong and (
-                level == 1 or _known_given(given) or _surname_first(cand, sur))):
+        # a name kiwi knows stands alone; a string it has never seen (임다운) needs a particle or cue
+        # after it, else every unknown 3-syllable word starting with 조/오/이 would be one (조오치)
+        if (level >= 1 and (given in COMMON_GIVEN or (cue and (_known_given(given) or not _is_word(given))))) \
+                or level >= 3 or (strong and (
+                level >= 1 or _known_given(given) or _surname_first(cand, sur))):
             return _nominal(cand + cue, cand)  # 이상하네, 설치하는: a verb, not 이 + 상하
         return False
     if cue.startswith("이") and len(cue) > 1 and _is_word(cand + "이"):  # 고양이가, 먹이를
@@ -402,25 +411,44 @@ def _is_name(cand: str, sur: str, cue: str, tail: bool = False):
             return False
         if cue in ("아", "야") and strong:  # 동원아; not 언제야 (kiwi reads a vocative particle)
             return _vocative(cand + cue)
-        # 씨/님 after a noun that isn't a role (부모님, 사장님) is a name (지원님); other titles follow
-        # ordinary words too (수학쌤, 동네형), so kiwi must read a proper noun
+        # 씨/님 after a noun that isn't a role (부모님, 사장님) is a name (금주씨, 경호님; not 이제씨, an
+        # adverb); other titles follow ordinary words too (수학쌤, 동네형), so kiwi must read a proper noun
         return ((bat and cue in _STRONG_I)
-                or (cue in ("씨", "님") and cand not in _HONORIFIC)
+                or (cue in ("씨", "님") and _noun(cand) and cand not in _HONORIFIC)
                 or (cue in _TITLE_SET and cue not in ("형", "이모", "삼촌") and cand not in _HONORIFIC
                     and _kiwi_nnp(cand + cue, cand))
-                or (cue in ("이네", "이랑") and _kiwi_nnp(cand + cue, cand)))
+                or (cue in ("이네", "이랑") and _kiwi_nnp(cand + cue, cand, float("-inf"))))
+    if cue in ("아", "야") and strong:  # 민준아, 세아야; not 로오아, 인나야 (일어나야): kiwi takes the
+        # whole word for one unknown string when no name + vocative reading fits
+        return _vocative(cand + cue) or _known_given(cand) or _pieces(cand + cue) > 1
     if strong:
         return True
-    if cue == "":  # a bare word: a given name kiwi knows, if no verb reads it in the sentence (지은 지)
-        return "nominal" if _known_given(cand) and _nominal(cand, cand) else False
-    if cue == "이" and bat:  # 하은이 같이: bare hypocoristic 이 on a word kiwi doesn't know
-        return _nominal(cand + cue, cand)
+    if cue == "":
+        # a bare word is no evidence unless it is a common given name, and no verb reads it in the
+        # sentence (지은 지); a name seen elsewhere with a cue is masked here too (the batch-wide pass)
+        return "nominal" if cand in COMMON_GIVEN and _nominal(cand, cand) else False
     if cue == "의":  # 소정의 상품: a genitive name is rare in chat, only a common given name
         return cand in COMMON_GIVEN
-    # a weak particle or the copula: a given name kiwi knows or reads here, or a word it doesn't have
-    # before a particle that mostly follows people (민기랑은, 예린한테)
-    return (_known_given(cand) or _kiwi_nnp(cand + cue, cand) or _unknown(cand)
-            or (cue in _PERSON_PARTICLES and not _in_dictionary(cand))) and _nominal(cand + cue, cand)
+    # a particle or the copula: a given name kiwi knows or reads here; or, before a particle that
+    # mostly follows people or the copula, a word kiwi doesn't have (민기랑은, 수아인데). Not 백단을.
+    return (_known_given(cand) or _kiwi_nnp(cand + cue, cand)
+            or ((cue in _PERSON_PARTICLES or cue in _COPULA_CUE) and not _in_dictionary(cand))) \
+        and _nominal(cand + cue, cand) and _aligned(cand + cue, len(cand))
+
+
+@lru_cache(maxsize=100_000)
+def _aligned(word: str, end: int) -> bool:
+    """kiwi's reading of `word` has a morpheme boundary where the name would end: 민기|랑은, not
+    이|정도 (이정 + 도) or 조은|거 read across it."""
+    toks = _kiwi().tokenize(word)
+    return any(t.start + t.len == end or (t.start == 0 and t.len == end + 1 and word[end] == "이") for t in toks)
+
+
+@lru_cache(maxsize=100_000)
+def _noun(word: str) -> bool:
+    """kiwi reads `word` alone as a noun (금주), not an adverb or interjection (이제, 예이)."""
+    best, _ = _kiwi().analyze(word, top_n=1)[0]
+    return len(best) == 1 and best[0].tag.startswith("NN")
 
 
 @lru_cache(maxsize=100_000)
@@ -465,8 +493,9 @@ def _nominal(word: str, stem: str) -> bool:
 
 @lru_cache(maxsize=100_000)
 def _full_name_level(stem: str) -> int:
-    """2: kiwi reads surname+given as one proper noun or unknown word (김철수, 김지원, 박하늘);
-    1: as noun pieces it doesn't know (박 서 준); 0: a word plus an ending (공유해, 최지수?)."""
+    """3: kiwi reads surname+given as one proper noun it knows (김철수, 박하늘); 2: as one string it
+    has never seen (임다운, 피민혁); 1: as noun pieces it doesn't know (박 서 준), or unseen with a given
+    part that is a word (최 + 한결); 0: a word plus an ending (공유해, 최지수?)."""
     best, score = _kiwi().analyze(stem, top_n=1)[0]
     sur, given = _split_surname(stem)
     if len(best) == 1 and best[0].tag.startswith("NN") and getattr(best[0], "oov", False) and not _is_word(stem[:2]):
@@ -476,7 +505,7 @@ def _full_name_level(stem: str) -> int:
     if len(best) == 1 and best[0].tag == "NNP" and not getattr(best[0], "oov", False):
         # kiwi calls many 3-syllable words NNP (연산자, 초대형): trust it when the rest isn't a word
         if _known_given(given) or not _is_word(stem[:2]):
-            return 2
+            return 3
     if _is_word(stem[:2]) or _is_word(stem[1:]) or score > -21:  # 연산자, 문자열, 조심해
         return 0
     # kiwi doesn't know the whole: fine if the given part alone is a name it knows (최 + 수빈), or
@@ -495,11 +524,17 @@ def _surname_first(stem: str, sur: str) -> bool:
 
 @lru_cache(maxsize=100_000)
 def _known_given(given: str) -> bool:
-    """A given name: in the list of common ones, or a proper noun kiwi knows."""
+    """A given name: in the list of common ones, or a proper noun kiwi knows well. kiwi tags many
+    rare strings NNP (백단, 복근, 인나); its own word score tells the names it has seen often (수지 -12,
+    재희 -13) from those (-14.5 and below)."""
     if given in COMMON_GIVEN:
         return True
     best, _ = _kiwi().analyze(given, top_n=1)[0]
-    return len(best) == 1 and best[0].tag == "NNP" and not getattr(best[0], "oov", False)
+    return (len(best) == 1 and best[0].tag == "NNP" and not getattr(best[0], "oov", False)
+            and best[0].score >= _NNP_SCORE)
+
+
+_NNP_SCORE = -14.0
 
 
 @dataclass(frozen=True)
@@ -650,10 +685,11 @@ class Anonymizer:
                 sur, _ = _split_surname(word) if len(word) >= 3 else ("", word)
                 own = m.groupdict().get("own")
                 if sur and own:  # 최한결 생일: kiwi must read a name there, else 이번주 생일 would be one
-                    name = word if _plausible(word, sur, "씨", "") and (
-                        _full_name_level(word) >= 1 or _kiwi_nnp(word + own, word)) else None
-                elif sur:  # 박하늘 선배, 이하나 대리님
-                    name = word if _plausible(word, sur, "씨", "") and not _is_word(word) else None
+                    name = word if _plausible(word, sur, "씨", "") and _nominal(word, word) and (
+                        _full_name_level(word) >= 1 or _kiwi_nnp(word + own, word, float("-inf"))) else None
+                elif sur:  # 박하늘 선배, 이하나 대리님; not 정하고 팀장이 (정하 + 고)
+                    name = word if _plausible(word, sur, "씨", "") and not _is_word(word) and _nominal(word, word) \
+                        and not word.endswith(_PLACE_END3) else None  # not 경상도 오빠
                 elif len(word) == 2 and _plausible(word, "", "", "") and not _is_common(word) \
                         and _nominal(word, word):  # 예나 언니, 준서 형 (not 동네 형)
                     name = word
@@ -872,8 +908,11 @@ def _ALNUM(ch: str) -> bool:
 
 def _name_leak(name: str, rest: str) -> bool:
     """`name` followed by `rest` in one word reads as that person (not 수영 하러 / 민준비)."""
-    return ((rest in _CUES and not _is_common(name))
-            or any(_strong(name, rest[:k]) for k in range(1, min(len(rest), 5) + 1)))
+    if rest in _CUES:
+        return not _is_common(name) or _strong(name, rest)
+    # a strong cue, then more of the word (민준이네집에서); not 기분이좋아짐, where no cue ends the name
+    return any(rest[:k] in _CUES and rest[:k] not in ("아", "야") and _strong(name, rest[:k])
+               for k in range(2, min(len(rest), 5) + 1))
 
 
 def leak_scan(texts, seen: Iterable[str] = ()) -> list[Leak]:
