@@ -369,6 +369,8 @@ def _plausible(cand: str, sur: str, cue: str, tail: str) -> bool:
         return False
     if cue in _TITLE_SET and given in _HONORIFIC:  # 예수님, 부모님: a role, not a name
         return False
+    if (cand + cue)[:2] == (cand + cue)[2:4]:  # 모야모야, 나도나도: a reduplicated word
+        return False
     if tail and not (strong and cue not in ("아", "야")):  # 수빈씨가, 민준이네집에서; not 민준아빠
         return False
     return strong or not cand.endswith(_PLACE_END3 if sur else _PLACE_END)
@@ -399,7 +401,8 @@ def _is_name(cand: str, sur: str, cue: str, tail: bool = False):
         # a name kiwi knows stands alone; a string it has never seen (임다운) needs a particle or cue
         # after it, else every unknown 3-syllable word starting with 조/오/이 would be one (조오치)
         if (level >= 1 and (given in COMMON_GIVEN or (cue and (_known_given(given) or not _is_word(given))))) \
-                or level >= 3 or (strong and (
+                or level >= 3 or (given in COMMON_GIVEN and not _in_dictionary(cand) and _aligned(cand + cue, len(cand))) \
+                or (strong and (
                 level >= 1 or _known_given(given) or _surname_first(cand, sur))):
             return _nominal(cand + cue, cand)  # 이상하네, 설치하는: a verb, not 이 + 상하
         return False
@@ -664,7 +667,7 @@ class Anonymizer:
             word, at = m.group("fn"), m.start("fn")
             sur, given = _split_surname(word) if len(word) >= 3 else ("", word)
             if len(given) == 2 and _namey(given) and word not in _STOP | self.keep and not _in_dictionary(word) \
-                    and (sur or not _is_common(word)) and _nominal(word, word):  # not 이름이라고
+                    and (sur or (not _is_common(word) and _nominal(word, word))):  # not 이름이라고
                 hit(at, NAME, word)
                 return m.group("fc") + self.pseudonym(word)
             return m.group("fc") + candidate(m, word, at)  # 이름이 뭐야: not a name, but look as usual
@@ -693,6 +696,9 @@ class Anonymizer:
                 elif len(word) == 2 and _plausible(word, "", "", "") and not _is_common(word) \
                         and _nominal(word, word):  # 예나 언니, 준서 형 (not 동네 형)
                     name = word
+                elif len(word) == 3 and word[2] == "이" and _has_batchim(word[1]) and _plausible(word[:2], "", "", "") \
+                        and not _is_common(word[:2]):  # 예슬이 누나
+                    name = word[:2]
             if name is not None and (name in self.keep or word in self.keep):
                 name = None  # the user said this word is not a name
             if name is None:  # maybe a known name inside (우리민지)
