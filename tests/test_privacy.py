@@ -6,9 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from lib import config
 from lib.privacy import TOKENS, Anonymizer, Leak, LeakError, assert_no_leaks, leak_scan
 
 CASES = Path(__file__).parent / "data" / "privacy_cases.jsonl"
+FRESH = sorted((Path(__file__).parent / "data").glob("privacy_fresh*.jsonl"))
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +55,16 @@ def masked_away(anon, text, *values):
     ("https://instagram.com/minji.kim 봐봐", "instagram.com/minji.kim", "URL"),
     ("생년월일 1995.03.12 입니다", "1995.03.12", "생년월일"),
     ("95년 3월 12일생이에요", "95년 3월 12일", "생년월일"),
+    # issue 11: shapes the masker used to miss
+    ("010 다음에 3847 그다음 9216 이야", "9216", "전화번호"),
+    ("번호 010에 4829에 1175", "4829", "전화번호"),
+    ("공일공 이이삼사 에 오육칠팔이야", "오육칠팔", "전화번호"),
+    ("카드번호 4518.2290.1134.7762", "4518.2290.1134.7762", "카드번호"),
+    ("서버 2001:db8:85a3::8a2e:370:7334 로 바꿨어", "2001:db8:85a3::8a2e:370:7334", "IP"),
+    ("ipv6 fe80::1ff:fe23:4567:890a", "fe80::1ff:fe23:4567:890a", "IP"),
+    ("김하진 1996.11.08 여권 M39281746", "1996.11.08", "생년월일"),
+    ("테헤란로 16번길 33 여기로 와", "16번길 33", "주소"),
+    ("깃허브 hkim-dev92 에 올려놨어", "hkim-dev92", "아이디"),
 ])
 def test_each_type(anon, text, value, token):
     out = masked_away(anon, text, value)
@@ -71,6 +83,8 @@ def test_addresses(anon, text, values):
 
 
 @pytest.mark.parametrize("text", [
+    "현금으로 5만원 줄게", "앞으로 3주 남았어", "따로 2인분 시켜", "카드로 2만 결제했어", "12:30:45 에",
+    "2023.11.08 일정 확인", "1996.11.08 에 처음 만났지", "std::vector 써",
     "이거 15,000원이야", "3시 30분에 보자", "2023년 3월에 갔었지", "2023-03-12 일정", "강남역 2번 출구",
     "마포구 살아", "3명 예약했어", "하늘이 너무 예쁘다", "이사 가야돼", "사랑해", "가을이 왔네",
     "고양이가 귀여워", "선생님이 그러셨어", "수영 하러 가자", "정말로 그래?", "오늘은 좀 피곤해",
@@ -189,10 +203,10 @@ def test_ordinary_words_with_particles_stay(anon, text):
     assert anon.mask(text) == text
 
 
-REAL = Path("/work/shared/corpora/kakao")
+REAL = Path(config.ROOT).parent / "shared" / "corpora" / "kakao"  # beside the checkout, as the parser test
 
 
-@pytest.mark.skipif(not REAL.is_dir(), reason="shared KakaoTalk corpora not on this machine")
+@pytest.mark.skipif(not REAL.is_dir(), reason=f"shared KakaoTalk corpora not at {REAL}")
 def test_real_exports_mask_without_leaks():
     """Third-party exports (read in place, never copied): masking leaves nothing leak_scan finds."""
     from lib.kakao import read_chat
@@ -233,3 +247,87 @@ def test_sample_chat_planted_values_vanish():
         for v in values if isinstance(values, list) else []:
             assert not re.search(r"(?<![가-힣])" + re.escape(str(v)), out), f"{kind} {v!r} survived"
     assert leak_scan(out.split("\n"), a.seen) == []
+
+
+# ------------------------------------------------------------------------------- issue 11
+@pytest.mark.parametrize("text,word", [
+    ("이번 지원금 언제 나와?", "지원금"), ("이 조건이면 우리가 유리하다", "유리하다"), ("어제 보고서 수정했어", "수정했어"),
+    ("너는 한결같이 늦는구나", "한결같이"), ("아 민망해 진짜", "민망해"), ("그 미소 뭐야", "미소"),
+    ("은하수 보러 가고싶다", "은하수"), ("날짜 정하고 알려줘", "정하고"), ("이정도면 괜찮지?", "이정도면"),
+    ("모야 이게 ㅋㅋㅋ", "모야"), ("인천 도착하면 연락해", "인천"), ("수학쌤이 숙제 엄청 내줌", "수학쌤이"),
+    ("영감님이 길 물어보셨어", "영감님이"), ("지은 지 오래된 건물이라 추워", "지은"), ("소정의 상품 준대", "소정의"),
+    ("저희 팀장을 먼저 정하고 팀장이 연락해", "정하고"), ("모야모야", "모야모야"), ("Happy Birthday 🎂", "Birthday"),
+])
+def test_hard_negatives_keep_the_word(text, word):
+    assert word in Anonymizer(key="k").mask(text)
+
+
+@pytest.mark.parametrize("text,name", [
+    ("남궁민수 교수님 수업 또 휴강", "남궁민수"), ("빈소영 씨 계세요?", "빈소영"), ("피민혁이라고 알아? 복학생", "피민혁"),
+    ("아 걔 이름 뭐였더라 혜원이던가", "혜원"), ("민기랑은 아직 연락해?", "민기"), ("안녕하세요 저 수아인데요", "수아"),
+    ("예나 언니 결혼한대!!", "예나"), ("최한결 생일 이번주 금요일이래", "최한결"), ("예금주 문하람으로 되어있어", "문하람"),
+    ("받는분 성함 탁재원 이에요", "탁재원"), ("여권 영문이름 HONG GILDONG 맞지?", "GILDONG"),
+    ("John Carter 라는 사람한테서 메일 옴", "Carter"), ("어제 Daniel이랑 통화했어", "Daniel"),
+])
+def test_names_found_from_context(text, name):
+    assert name not in Anonymizer(key="k").mask(text)
+
+
+def test_keep_words_are_never_masked_but_known_names_always_are():
+    a = Anonymizer(key="k", keep_words=["보람", "Daniel"])
+    assert a.mask("보람이가 그랬어 Daniel이랑 갈게") == "보람이가 그랬어 Daniel이랑 갈게"
+    assert "지훈" not in a.mask("지훈이가 그랬어")
+    b = Anonymizer(known_names=["김보람"], key="k", keep_words=["보람"])
+    assert "보람" not in b.mask("보람이가 그랬어")
+    with pytest.raises(TypeError):
+        Anonymizer(key="k", keep_words="보람")
+
+
+@pytest.mark.parametrize("path", FRESH, ids=[p.stem for p in FRESH])
+def test_fresh_sets_stay_above_the_measured_floor(path):
+    """Fresh batches (never tuned on when first scored): issue 11's goals are recall 0.99 per non-name
+    type and 0.97 for names, keep 0.97; the floors here are what the masker reaches today, so a
+    change that loses ground fails."""
+    import sys
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from benchmarks.privacy_recall import evaluate, load_cases
+    res = evaluate(load_cases(path))
+    assert res["recall_non_names"] >= 0.98, res["misses"]
+    assert res["recall_names"] >= 0.90, res["misses"]
+    assert res["keep_rate"] >= 0.98 and res["keep_rate_hard"] >= 0.96, res["hard_changed"] + res["innocent_changed"]
+
+
+@pytest.fixture()
+def chat_df():
+    pd = pytest.importorskip("pandas")
+    rows = [("나", "지훈이가 010-1234-5678 번호 바꿨대"), ("서연", "민준아 보람이랑 밥 먹자"), ("나", "서연아 뭐해"),
+            ("서연", "지훈이한테 물어봐"), ("나", "보람이 좋다")]
+    return pd.DataFrame({"time": pd.date_range("2024-01-01", periods=len(rows), freq="min"),
+                         "speaker": [r[0] for r in rows], "text": [r[1] for r in rows], "kind": "text"})
+
+
+def test_name_review_lists_each_name_with_reason_and_masked_example(chat_df):
+    from lib.privacy import REVIEW_COLUMNS, name_review
+    t = name_review(chat_df, me="나", known_names=["박민준"], keep_words=["보람"])
+    assert list(t.columns) == REVIEW_COLUMNS
+    row = t.set_index("name")
+    assert row.loc["지훈", "count"] == 2 and row.loc["지훈", "reason"] == "detected" and row.loc["지훈", "masked"]
+    assert row.loc["민준", "reason"] == "known" and row.loc["서연", "reason"] == "speaker"
+    assert not row.loc["보람", "masked"] and row.loc["보람", "reason"] == "kept word"
+    assert all("지훈" not in e and "010-1234" not in e for e in t["example"])  # examples are masked
+    with pytest.raises(ValueError, match="speakers"):
+        name_review(chat_df, me="없는사람")
+
+
+def test_names_cli_writes_the_csv(tmp_path, monkeypatch, capsys):
+    from lib import privacy
+    sample = Path(config.ROOT) / "data" / "sample" / "pc_ko.txt"
+    if not sample.is_file():
+        pytest.skip("data/sample not written")
+    monkeypatch.setenv("MALBEOT_OUTPUTS", str(tmp_path))
+    assert privacy.main(["names", str(sample), "--me", "이도윤", "--keep-word", "보람", "--top", "5"]) == 0
+    out = tmp_path / "privacy" / "names.csv"
+    assert out.is_file() and out.read_text(encoding="utf-8-sig").startswith("name,count,masked,reason")
+    assert "candidate names" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        privacy.main(["names", str(sample), "--me", "nobody"])
