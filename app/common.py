@@ -26,7 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:       # `streamlit run app/...` puts only app/ on the path
     sys.path.insert(0, str(ROOT))
 
-from lib import chat, config  # noqa: E402
+from lib import chat, config, runs  # noqa: E402
+from lib.backends import open_backend  # noqa: E402
 
 # Keys passed to lib.backends.open_backend, read from secrets (flat or a [backend] table) or MALBEOT_<KEY>.
 BACKEND_KEYS = ("backend", "adapter", "model", "quant", "device", "threads", "gguf", "tokenizer", "n_ctx",
@@ -77,9 +78,7 @@ def backend_spec() -> dict:
         spec["quant"] = None
     spec.setdefault("backend", "local")
     if spec["backend"] in {"local", "transformers"} and not (spec.get("adapter") or spec.get("model")):
-        from lib.train import latest_adapter
-
-        spec["adapter"] = str(latest_adapter())
+        spec["adapter"] = str(runs.latest())
     return spec
 
 
@@ -141,18 +140,18 @@ def _adapter_meta(spec: dict) -> tuple[dict, str | None]:
     folder = spec.get("adapter") or spec.get("tokenizer")
     if not folder:
         return {}, None
-    meta_path = config.resolve(folder) / "malbeot.json"
-    if not meta_path.is_file() and spec.get("repo"):      # the run folder lives in the private hub repo
+    run_dir = config.resolve(folder)
+    if not runs.is_finished(run_dir) and spec.get("repo"):      # the run folder lives in the private hub repo
         try:
             from huggingface_hub import hf_hub_download
 
-            meta_path = Path(hf_hub_download(spec["repo"], f"{str(folder).strip('/')}/malbeot.json",
-                                             token=spec.get("token")))
+            run_dir = Path(hf_hub_download(spec["repo"], f"{str(folder).strip('/')}/{runs.META}",
+                                           token=spec.get("token"))).parent
         except Exception:  # noqa: BLE001 - no metadata just means the default generation settings
             return {}, None
-    if not meta_path.is_file():
+    meta = runs.read_meta(run_dir)
+    if not meta:
         return {}, None
-    meta = json.loads(meta_path.read_text(encoding="utf-8"))
     gen = {k: v for k, v in (meta.get("generation") or {}).items() if k in chat.DEFAULT_GENERATION}
     system = meta.get("system_prompt")
     card = config.resolve(meta["dataset"]) / "card.json" if meta.get("dataset") else None
@@ -164,8 +163,6 @@ def _adapter_meta(spec: dict) -> tuple[dict, str | None]:
 @st.cache_resource(show_spinner=LOADING, max_entries=1)
 def _load(spec_json: str):
     """Once per server (every session shares it): the backend, its Chatbot and the generation lock."""
-    from lib.backends import open_backend
-
     spec = json.loads(spec_json)
     gen, system = _adapter_meta(spec)
     return chat.Chatbot(open_backend(spec), generation=gen, system=system), threading.Lock()
@@ -192,7 +189,7 @@ def log_turn(messages: list[dict]) -> Path | None:
     """Append the last exchange to outputs/chats/<date>.jsonl, only when the owner set log_chats = true."""
     if not flag("log_chats"):
         return None
-    path = Path(setting("log_dir", str(config.OUTPUTS / "chats"))) / f"{datetime.now(timezone.utc):%Y-%m-%d}.jsonl"
+    path = Path(setting("log_dir", str(config.outputs() / "chats"))) / f"{datetime.now(timezone.utc):%Y-%m-%d}.jsonl"
     path.parent.mkdir(parents=True, exist_ok=True)
     line = json.dumps({"messages": messages[-2:]}, ensure_ascii=False) + "\n"
     with _log_lock, open(path, "a", encoding="utf-8") as f:   # one short O_APPEND write per turn

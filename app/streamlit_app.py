@@ -8,7 +8,7 @@ from html import escape
 import streamlit as st
 
 import common
-from lib.chat import join_bubbles, split_bubbles
+from lib.guards import join_bubbles, split_bubbles
 
 st.set_page_config(page_title="말버릇", page_icon="💬", layout="centered")
 common.inject_css()

@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from benchmarks.parse_speed import write_synthetic
 
-    chat = config.OUTPUTS / "bench" / f"synthetic_{args.size_mb:g}mb_{args.format}.txt"
+    chat = config.outputs() / "bench" / f"synthetic_{args.size_mb:g}mb_{args.format}.txt"
     if not chat.is_file():
         t = time.perf_counter()
         write_synthetic(chat, size_mb=args.size_mb, fmt=args.format, seed=0)

@@ -25,10 +25,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from lib import config, export, fileio, models  # noqa: E402
+from lib import config, export, fileio, models, tiny  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "results" / "cpu_serving.json"
-BENCH = config.OUTPUTS / "bench"
+BENCH = config.outputs() / "bench"
 MODELS = ["polyglot-ko-1.3b", "eeve-2.8b"]
 BACKENDS = ["torch-bf16", "torch-nf4", "nf4-prequantized", "llamacpp-Q8_0", "llamacpp-Q4_K_M",
             "llamacpp-Q4_K_M-nommap", "llamacpp-Q4_0", "torch-int8-dynamic"]
@@ -52,7 +52,7 @@ def prepare(name: str) -> Path:
     root = BENCH / name
     hf = root / "hf"
     if not (hf / "config.json").is_file():
-        tok = models.load_tokenizer(models.ensure_tiny("tiny-neox"))   # byte-level BPE like polyglot's
+        tok = models.load_tokenizer(tiny.ensure("tiny-neox"))   # byte-level BPE like polyglot's
         t0 = time.perf_counter()
         model = models.standin(name, device="cpu")
         with fileio.atomic_path(hf) as tmp:

@@ -1,4 +1,4 @@
-"""Peak memory and speed of real QLoRA steps on the full-size stand-ins, against lib.train.plan().
+"""Peak memory and speed of real QLoRA steps on the full-size stand-ins, against lib.plan.plan().
 
     python benchmarks/train_memory.py                 # GPU if present (8 GiB cap), else CPU RSS measurement
     python benchmarks/train_memory.py --device cpu --models polyglot-ko-1.3b --lengths 512 --steps 2
@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lib import config, fileio, models, train  # noqa: E402
+from lib import config, fileio, models, plan, tiny  # noqa: E402
 
 GIB = 1024 ** 3
 RESULTS = config.ROOT / "benchmarks" / "results"
@@ -62,7 +62,7 @@ def qlora_model(source: str, name: str, r: int, on_gpu: bool, checkpointing: boo
     from transformers import AutoModelForCausalLM
 
     dtype = models.compute_dtype("auto" if on_gpu else "cpu")
-    model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype, quantization_config=models.quant_config("nf4", dtype),
+    model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype, quantization_config=models.bnb_config("nf4", dtype),
                                                  device_map="auto" if on_gpu else "cpu")
     assert models.count_quantized(model)["linear4bit"] > 0, "4-bit was not applied"
     if not on_gpu:
@@ -129,7 +129,7 @@ def run_case(name: str, source: str, length: int, batch: int, steps: int, r: int
            "load_seconds": round(load_s, 1), "step_seconds": [round(x, 2) for x in times],
            "tokens_per_second": round(batch * length / (sum(steady) / len(steady)), 1),
            "model_footprint_gib": round(footprint / GIB, 3)}
-    p = train.plan(name, length, batch, r, device="cuda" if on_gpu else "cpu",
+    p = plan.plan(name, length, batch, r, device="cuda" if on_gpu else "cpu",
                    optim="paged_adamw_8bit" if on_gpu else "adamw_torch")
     p_static = sum(p["bytes"][k] for k in STATIC)
     p_dynamic = sum(v for k, v in p["bytes"].items() if k not in STATIC and k != "trl_metrics")
@@ -211,7 +211,7 @@ def main(argv=None) -> int:
         names = []
     rss = None if on_gpu else RssPeak()
     for name in names:
-        source = str(models.ensure_tiny(name)) if models.REGISTRY[name].tiny else str(models.standin_folder(name))
+        source = str(tiny.ensure(name)) if models.REGISTRY[name].tiny else str(models.standin_folder(name))
         for length in lengths:
             if length > models.REGISTRY[name].arch["max_position_embeddings"]:
                 continue

@@ -1,14 +1,13 @@
-"""Generation engines behind one interface for lib.chat: transformers+peft (`local`), llama.cpp on a GGUF
-(`llamacpp`, the fast CPU path for the cloud page) and any OpenAI-compatible endpoint (`remote`).
+"""The three generation backends lib.chat drives, and `open_backend` that builds one from a spec:
+transformers+peft (`local`), llama.cpp on a GGUF (`llamacpp`, the fast CPU path for the cloud page) and
+any OpenAI-compatible endpoint (`remote`).
 
     backend = open_backend({"backend": "llamacpp", "gguf": "outputs/export/model-Q4_K_M.gguf",
                             "tokenizer": "outputs/adapters/latest"})
     for piece in backend.stream(prompt, temperature=0.8, max_new_tokens=64, stop=["\\n상대:"]): ...
 
-`messages` is either the prompt already rendered by lib.chat.build_prompt (a str; used as is) or a list of
-{"role", "content"} dicts (rendered here with the adapter's template, or sent as chat messages to a remote
-endpoint that has no local tokenizer). Generation settings, all optional: temperature (0 = greedy), top_p,
-top_k, repetition_penalty, max_new_tokens, min_new_tokens, stop (list of str, cut from the text), seed.
+A backend continues the prompt lib.chat.build_prompt rendered with the adapter's template (see
+lib.backend for the settings); a remote chat endpoint without a local tokenizer gets the messages instead.
 """
 from __future__ import annotations
 
@@ -20,123 +19,13 @@ import threading
 import urllib.error
 import urllib.request
 import weakref
-from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from lib import config
+from lib import config, fileio, models, runs
+from lib.backend import Backend, cut, settings
+from lib.tokenizer import light_tokenizer
 
 log = logging.getLogger(__name__)
-
-GEN_KEYS = ("temperature", "top_p", "top_k", "repetition_penalty", "max_new_tokens", "min_new_tokens",
-            "stop", "seed")
-DEFAULTS = dict(temperature=0.8, top_p=0.9, top_k=0, repetition_penalty=1.1, max_new_tokens=64,
-                min_new_tokens=0, stop=(), seed=None)
-
-
-def _gen(gen: dict) -> dict:
-    unknown = set(gen) - set(GEN_KEYS)
-    if unknown:
-        raise ValueError(f"unknown generation setting(s) {sorted(unknown)}; expected some of {list(GEN_KEYS)}")
-    out = dict(DEFAULTS)
-    out.update({k: v for k, v in gen.items() if v is not None})
-    out["stop"] = [s for s in ([out["stop"]] if isinstance(out["stop"], str) else out["stop"]) if s]
-    out["max_new_tokens"] = int(out["max_new_tokens"])
-    out["min_new_tokens"] = min(int(out["min_new_tokens"]), out["max_new_tokens"])
-    if out["max_new_tokens"] < 1:
-        raise ValueError(f"max_new_tokens must be >= 1, got {out['max_new_tokens']}")
-    return out
-
-
-class StopText:
-    """Cuts streamed text at the first stop string, holding back a tail that could be the start of one
-    (so '\\n상' is not shown before we know whether '\\n상대:' follows)."""
-
-    def __init__(self, stops: Sequence[str]):
-        self.stops = [s for s in stops if s]
-        self.buf = ""
-        self.done = False
-
-    def feed(self, piece: str) -> str:
-        if self.done:
-            return ""
-        self.buf += piece
-        hits = [i for i in (self.buf.find(s) for s in self.stops) if i >= 0]
-        if hits:
-            out, self.buf, self.done = self.buf[:min(hits)], "", True
-            return out
-        hold = 0
-        for s in self.stops:
-            for k in range(min(len(s) - 1, len(self.buf)), hold, -1):
-                if self.buf.endswith(s[:k]):
-                    hold = k
-                    break
-        out, self.buf = self.buf[:len(self.buf) - hold], self.buf[len(self.buf) - hold:]
-        return out
-
-    def flush(self) -> str:
-        out, self.buf = ("" if self.done else self.buf), ""
-        return out
-
-
-def cut(text: str, stops: Sequence[str]) -> str:
-    s = StopText(stops)
-    return s.feed(text) + s.flush()
-
-
-class Backend:
-    """Common part: prompt rendering and `generate` built on `stream`. Engines override `_stream`."""
-
-    name = "backend"
-    tokenizer = None
-    context_length: int | None = None
-
-    def __init__(self):
-        self._lock = threading.RLock()   # one generation at a time: the model is shared by every session
-
-    def render(self, messages, max_new_tokens: int = 64) -> str:
-        """A rendered prompt string passes through; a message list goes through lib.chat.build_prompt."""
-        if isinstance(messages, str):
-            return messages
-        if self.tokenizer is None:
-            raise ValueError(f"{self.name} backend has no tokenizer to render messages with")
-        from lib.chat import build_prompt
-
-        budget = max(32, (self.context_length or 2048) - max_new_tokens)
-        return build_prompt(self.tokenizer, messages, max_prompt_tokens=budget)
-
-    def stream(self, messages, **gen) -> Iterator[str]:
-        """Text pieces as they are generated, ending before the first stop string."""
-        g = _gen(gen)
-        stop = StopText(g["stop"])
-        with self._lock:
-            pieces = self._stream(messages, g)
-            try:
-                for piece in pieces:
-                    out = stop.feed(piece)
-                    if out:
-                        yield out
-                    if stop.done:
-                        return
-                tail = stop.flush()
-                if tail:
-                    yield tail
-            finally:
-                pieces.close()   # stops the engine early when the caller stops reading
-
-    def generate(self, messages, n: int = 1, **gen) -> list[str]:
-        """`n` complete replies (sampled independently), each cut at the first stop string."""
-        seed = gen.pop("seed", None)
-        return ["".join(self.stream(messages, **gen, seed=None if seed is None else int(seed) + i))
-                for i in range(int(n))]
-
-    def _stream(self, messages, g: dict) -> Iterator[str]:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def close(self) -> None:
-        pass
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.name}>"
 
 
 # ------------------------------------------------------------------------------------------ local
@@ -154,8 +43,6 @@ class LocalBackend(Backend):
         import torch
         from transformers import AutoModelForCausalLM
 
-        from lib import models
-
         if threads:
             torch.set_num_threads(int(threads))
         key = str(path)
@@ -165,12 +52,8 @@ class LocalBackend(Backend):
                                     f"a model folder, or one of {list(models.REGISTRY)})")
         on_gpu = device != "cpu" and torch.cuda.is_available()
         adapter = folder if (folder / "adapter_config.json").is_file() else None
-        if adapter is not None:
-            from lib.export import _adapter_base
-            base = _adapter_base(adapter)
-        else:
-            base = key
-        pre_quantized = folder.is_dir() and "quantization_config" in _read_json(folder / "config.json")
+        base = runs.base_of(adapter) if adapter is not None else key
+        pre_quantized = folder.is_dir() and "quantization_config" in fileio.read_json(folder / "config.json")
         try:
             tiny = bool(models.spec(base).tiny)
         except ValueError:
@@ -184,7 +67,7 @@ class LocalBackend(Backend):
         if pre_quantized:
             self.model = AutoModelForCausalLM.from_pretrained(folder, device_map="auto" if on_gpu else "cpu")
         else:
-            self.model, _ = models.load(base, quant=quant, device=device if on_gpu else "cpu", dtype=dtype)
+            self.model, _ = models.load(base, bnb=quant, device=device if on_gpu else "cpu", dtype=dtype)
         if adapter is not None:
             from peft import PeftModel
 
@@ -197,8 +80,7 @@ class LocalBackend(Backend):
         self.device = next(self.model.parameters()).device
         self.quant = "nf4" if pre_quantized else quant
 
-    def _inputs(self, messages, g):
-        prompt = self.render(messages, g["max_new_tokens"])
+    def _inputs(self, prompt: str):
         return self.tokenizer(prompt, return_tensors="pt", add_special_tokens=False).to(self.device)
 
     def _kwargs(self, g: dict, n: int = 1) -> dict:
@@ -217,11 +99,11 @@ class LocalBackend(Backend):
             kw.update(temperature=None, top_p=None, top_k=None)
         return kw
 
-    def _stream(self, messages, g):
+    def _stream(self, prompt, g):
         import torch
         from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
 
-        inputs = self._inputs(messages, g)
+        inputs = self._inputs(prompt)
         cancel = threading.Event()
 
         class Cancel(StoppingCriteria):
@@ -253,102 +135,18 @@ class LocalBackend(Backend):
         if errors:
             raise errors[0]
 
-    def generate(self, messages, n: int = 1, **gen) -> list[str]:
+    def generate(self, prompt, n: int = 1, **gen) -> list[str]:
         """Sampled together as one batch (cheap on a GPU, no worse on CPU)."""
         import torch
 
-        g = _gen(gen)
+        g = settings(gen)
         with self._lock:
-            inputs = self._inputs(messages, g)
+            inputs = self._inputs(self._check(prompt))
             with torch.inference_mode():
                 out = self.model.generate(**inputs, **self._kwargs(g, int(n)))
         new = out[:, inputs["input_ids"].shape[1]:]
         texts = self.tokenizer.batch_decode(new, skip_special_tokens=True)
         return [cut(t, g["stop"]) for t in texts]
-
-
-def _read_json(path: Path) -> dict:
-    try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-
-
-# ------------------------------------------------------------------------------ light tokenizer
-class LightTokenizer:
-    """The part of a Hugging Face tokenizer that lib.chat and the llama.cpp/remote backends use, on the
-    `tokenizers` library and Jinja alone: importing transformers pulls in torch (~300 MB resident),
-    which a llama.cpp page on a 2.7 GB box cannot spare and does not otherwise need.
-
-    Same tokenizer.json, same template (rendered like transformers: sandboxed Jinja, trim_blocks,
-    lstrip_blocks; the training-only {% generation %} markers dropped); tests check it matches.
-    """
-
-    def __init__(self, folder):
-        from tokenizers import Tokenizer
-
-        folder = Path(folder)
-        self.name_or_path = str(folder)
-        self._tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        cfg = _read_json(folder / "tokenizer_config.json")
-        tok_str = lambda v: v.get("content") if isinstance(v, dict) else v  # noqa: E731
-        self.eos_token, self.bos_token = tok_str(cfg.get("eos_token")), tok_str(cfg.get("bos_token"))
-        self.pad_token = tok_str(cfg.get("pad_token")) or self.eos_token
-        self.eos_token_id = self._tok.token_to_id(self.eos_token) if self.eos_token else None
-        self.bos_token_id = self._tok.token_to_id(self.bos_token) if self.bos_token else None
-        self.pad_token_id = self._tok.token_to_id(self.pad_token) if self.pad_token else None
-        self.model_max_length = int(cfg.get("model_max_length") or 2048)
-        template = cfg.get("chat_template")
-        if not template and (folder / "chat_template.jinja").is_file():
-            template = (folder / "chat_template.jinja").read_text(encoding="utf-8")
-        if not template or "generation" not in template:  # as lib.models.load_tokenizer: the project template
-            from lib import models
-
-            template = models.spec(folder).chat_template
-        self.chat_template = template
-        self._template = None
-
-    def __call__(self, text: str, add_special_tokens: bool = True, **_):
-        return {"input_ids": self._tok.encode(text, add_special_tokens=add_special_tokens).ids}
-
-    def encode(self, text: str, add_special_tokens: bool = True) -> list[int]:
-        return self(text, add_special_tokens)["input_ids"]
-
-    def decode(self, ids, skip_special_tokens: bool = False) -> str:
-        return self._tok.decode(list(ids), skip_special_tokens=skip_special_tokens)
-
-    def __len__(self) -> int:
-        return self._tok.get_vocab_size(with_added_tokens=True)
-
-    def apply_chat_template(self, messages, tokenize: bool = False, add_generation_prompt: bool = False, **kw):
-        if self._template is None:
-            import re
-
-            import jinja2
-            from jinja2.sandbox import ImmutableSandboxedEnvironment
-
-            def raise_exception(message):
-                raise jinja2.exceptions.TemplateError(message)
-
-            env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True,
-                                                extensions=["jinja2.ext.loopcontrols"])
-            env.globals["raise_exception"] = raise_exception
-            source = re.sub(r"\{%-?\s*(end)?generation\s*-?%\}", "", self.chat_template)
-            self._template = env.from_string(source)
-        text = self._template.render(messages=list(messages), add_generation_prompt=add_generation_prompt,
-                                     eos_token=self.eos_token, bos_token=self.bos_token,
-                                     pad_token=self.pad_token, **kw)
-        return self.encode(text, add_special_tokens=False) if tokenize else text
-
-
-def light_tokenizer(folder):
-    """LightTokenizer when the folder has a tokenizer.json, else the full Hugging Face one."""
-    folder = config.resolve(folder)
-    if (folder / "tokenizer.json").is_file():
-        return LightTokenizer(folder)
-    from lib import models
-
-    return models.load_tokenizer(folder)
 
 
 # --------------------------------------------------------------------------------------- llama.cpp
@@ -392,14 +190,14 @@ class LlamaCppBackend(Backend):
         self.context_length = n_ctx
         self.eos_id = self.llm.token_eos()
 
-    def prompt_ids(self, messages, max_new_tokens: int = 64) -> list[int]:
-        prompt = self.render(messages, max_new_tokens)
+    def prompt_ids(self, prompt: str) -> list[int]:
+        """Token ids of a rendered prompt, by the Hugging Face tokenizer (exactly as in training)."""
         return self.tokenizer(prompt, add_special_tokens=False)["input_ids"]
 
-    def _stream(self, messages, g):
+    def _stream(self, prompt, g):
         import numpy as np
 
-        ids = self.prompt_ids(messages, g["max_new_tokens"])
+        ids = self.prompt_ids(prompt)
         room = self.context_length - len(ids)
         if room < 1:
             raise ValueError(f"prompt of {len(ids)} tokens does not fit the context of {self.context_length}")
@@ -475,7 +273,12 @@ class RemoteBackend(Backend):
             self.tokenizer = light_tokenizer(tokenizer_dir)
             self.context_length = context_length or 2048
 
-    def _payload(self, messages, g: dict, stream: bool, n: int = 1) -> tuple[str, dict]:
+    def _check(self, prompt):
+        if self.tokenizer is None and isinstance(prompt, list):
+            return prompt  # a chat endpoint applies its own template
+        return super()._check(prompt)
+
+    def _payload(self, prompt, g: dict, stream: bool, n: int = 1) -> tuple[str, dict]:
         body = {"model": self.model, "max_tokens": g["max_new_tokens"], "temperature": g["temperature"],
                 "top_p": g["top_p"], "stream": stream}
         if n > 1:
@@ -488,10 +291,10 @@ class RemoteBackend(Backend):
             body["top_k"] = int(g["top_k"])
         if g["repetition_penalty"] != 1.0:       # llama.cpp server / vLLM names
             body["repeat_penalty"] = body["repetition_penalty"] = g["repetition_penalty"]
-        if isinstance(messages, str) or self.tokenizer is not None:
-            body["prompt"] = self.render(messages, g["max_new_tokens"])
+        if isinstance(prompt, str):
+            body["prompt"] = prompt
             return "/completions", body
-        body["messages"] = [{"role": m["role"], "content": m["content"]} for m in messages]
+        body["messages"] = [{"role": m["role"], "content": m["content"]} for m in prompt]
         return "/chat/completions", body
 
     def _post(self, route: str, body: dict):
@@ -515,8 +318,8 @@ class RemoteBackend(Backend):
             return choice["message"].get("content") or ""
         return choice.get("text") or ""
 
-    def _stream(self, messages, g):
-        route, body = self._payload(messages, g, stream=True)
+    def _stream(self, prompt, g):
+        route, body = self._payload(prompt, g, stream=True)
         resp = self._post(route, body)
         try:
             for raw in resp:
@@ -536,12 +339,13 @@ class RemoteBackend(Backend):
         finally:
             resp.close()
 
-    def generate(self, messages, n: int = 1, **gen) -> list[str]:
+    def generate(self, prompt, n: int = 1, **gen) -> list[str]:
         """One request with `n`; servers that ignore `n` (llama.cpp) are asked again for the rest."""
-        g = _gen(gen)
+        g = settings(gen)
+        prompt = self._check(prompt)
         texts: list[str] = []
         while len(texts) < n:
-            route, body = self._payload(messages, g, stream=False, n=n - len(texts))
+            route, body = self._payload(prompt, g, stream=False, n=n - len(texts))
             with self._post(route, body) as resp:
                 reply = json.loads(resp.read().decode("utf-8"))
             choices = reply.get("choices") or []

@@ -1,5 +1,5 @@
-"""Replies: the prompt (the adapter's own chat template, trimmed to a token budget), guarded generation
-and bubble splitting. Shared by the app (app/) and the evaluation; never imports Streamlit.
+"""Replies: the prompt (the adapter's own chat template, trimmed to a token budget) and guarded generation
+bubble by bubble. Shared by the app (app/) and the evaluation; never imports Streamlit.
 
     from lib.backends import open_backend
     bot = Chatbot(open_backend({"backend": "local", "adapter": "outputs/adapters/latest"}))
@@ -8,29 +8,24 @@ and bubble splitting. Shared by the app (app/) and the evaluation; never imports
 
     python -m lib.chat [--backend llamacpp --gguf F --tokenizer RUN]   # chat in the terminal
 
-Small fine-tuned models fail in a few known ways: they parrot her message, repeat one of their own
-last turns, loop, or say nothing. Each bubble is checked as it completes; a candidate whose first
-bubble fails is thrown away and another one sampled, a later failing bubble ends the reply there.
+Each bubble is checked by lib.guards as it completes; a candidate whose first bubble fails is thrown
+away and another one sampled, a later failing bubble ends the reply there.
 """
 from __future__ import annotations
 
-import difflib
 import inspect
-import re
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 
-from lib.dataset import TAGS, URL_TAG
-from lib.models import INSTRUCT_TAGS, STOP_STRINGS, stop_strings
+from lib import models, runs
+from lib.backends import open_backend
+from lib.guards import is_empty, is_self_repeat, join_bubbles, norm, rejection_reason, split_bubbles
+from lib.template import INSTRUCT_TAGS, STOP_STRINGS, stop_strings
 
 ROLES = ("user", "assistant")   # user = her, assistant = the bot (me), as in lib.dataset rows
 
 DEFAULT_GENERATION = {
-    "temperature": 0.8,          # the profiles' defaults; a fine-tuned small model needs some heat
-    "top_p": 0.9,
-    "repetition_penalty": 1.1,
-    "max_new_tokens": 64,        # a chat turn is short; longer only feeds loops
+    **models.GENERATION,
     "n_candidates": 2,           # sampled together by .reply() (one batch: cheap on GPU / remote)
     "max_attempts": 3,           # rounds of sampling before the fallback
 }
@@ -42,107 +37,6 @@ FALLBACK_REPLIES = ("음 잠깐만 ㅋㅋ", "뭐라고 할지 모르겠다 ㅋ�
 DEFAULT_MARKERS = (*STOP_STRINGS, *stop_strings(INSTRUCT_TAGS))  # when no tokenizer tells us the template
 RETRY_TEMPERATURE = 0.7         # a retry after a greedy (temperature 0) reply was rejected
 MAX_BUBBLES = 8                  # a runaway reply is cut here even if every bubble passes
-MIN_ECHO_CHARS = 5               # "잘자" -> "잘자" is an answer, not an echo
-MIN_REPEAT_CHARS = 4             # "ㅋㅋ", "응응" may come back every turn
-ECHO_RATIO = 0.85
-REPEAT_RATIO = 0.9
-MAX_CHAR_RUN = 40                # ㅋ x 20 is a person laughing, x 40 is a model stuck
-
-
-# ---------------------------------------------------------------------------------------- bubbles
-
-def split_bubbles(text: str) -> list[str]:
-    """One bubble per line: lib.dataset joins a turn's bubbles with "\\n". Blank lines are dropped."""
-    return [line.strip() for line in str(text).replace("\r\n", "\n").split("\n") if line.strip()]
-
-
-def join_bubbles(bubbles: Iterable[str]) -> str:
-    """The inverse of `split_bubbles`, i.e. how a turn is stored in history and in the dataset."""
-    return "\n".join(b.strip() for b in bubbles if b.strip())
-
-
-# ----------------------------------------------------------------------------------------- guards
-
-_NON_WORD = re.compile(r"[\W_]+")
-# lib.privacy tokens such as <전화번호>, lib.dataset tags such as (사진) for a photo she cannot see
-_PLACEHOLDER = re.compile(r"<[^<>\s]{1,12}>|\((?:%s)\)" % "|".join(
-    re.escape(t.strip("()")) for t in (*TAGS.values(), URL_TAG)))
-_INVISIBLE = re.compile(r"[\s\u200b-\u200f\u2060\ufeff]+")
-_HAS_CONTENT_CHAR = re.compile(r"[가-힣A-Za-z0-9]")
-
-
-def _norm(text: str) -> str:
-    """Compare on letters only: spaces, punctuation and emoji do not make a reply different."""
-    return _NON_WORD.sub("", unicodedata.normalize("NFKC", str(text)).lower())
-
-
-def _similar(a: str, b: str) -> float:
-    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
-
-
-def is_empty(reply: str) -> bool:
-    """Nothing she could read: blank, invisible characters, or only masking placeholders."""
-    return not _INVISIBLE.sub("", _PLACEHOLDER.sub("", str(reply)))
-
-
-def is_echo(reply: str, her_msg: str) -> bool:
-    """The reply parrots her message (or one of its lines). Short lines may be answered in kind."""
-    r = _norm(reply)
-    if not r:
-        return False
-    candidates = {str(her_msg), *split_bubbles(her_msg)}
-    for h in map(_norm, candidates):
-        if len(h) < MIN_ECHO_CHARS:
-            continue
-        if r == h or (h in r and len(r) < len(h) + 4) or _similar(r, h) >= ECHO_RATIO:
-            return True
-    return False
-
-
-def is_self_repeat(reply: str, bot_turns: Sequence[str]) -> bool:
-    """The reply (or bubble) says again what the bot said in one of `bot_turns` (or their bubbles)."""
-    r = _norm(reply)
-    if len(r) < MIN_REPEAT_CHARS:
-        return False
-    for turn in bot_turns:
-        for piece in {str(turn), *split_bubbles(turn)}:
-            p = _norm(piece)
-            if p and (r == p or (len(p) >= MIN_REPEAT_CHARS and _similar(r, p) >= REPEAT_RATIO)):
-                return True
-    return False
-
-
-def is_loop(reply: str) -> bool:
-    """Degenerate repetition: one character 40+ times, a phrase 4+ times in a row, a word trigram
-    3+ times, or the same line 3+ times. Laughter (ㅋㅋㅋ, ㅠㅠ, 😂😂) alone never counts."""
-    text = str(reply)
-    if re.search(rf"(.)\1{{{MAX_CHAR_RUN - 1},}}", text):
-        return True
-    for m in re.finditer(r"(.{2,24}?)(?:\s*\1){3,}", text, flags=re.S):
-        unit = m.group(1)
-        if len(set(unit.replace(" ", ""))) >= 2 and _HAS_CONTENT_CHAR.search(unit):
-            return True
-    words = text.split()
-    trigrams = Counter(t for t in zip(words, words[1:], words[2:]) if _HAS_CONTENT_CHAR.search("".join(t)))
-    if trigrams and max(trigrams.values()) >= 3:
-        return True
-    lines = Counter(n for n in map(_norm, split_bubbles(text)) if _HAS_CONTENT_CHAR.search(n))
-    return bool(lines) and max(lines.values()) >= 3
-
-
-def rejection_reason(bubble: str, *, her_msg: str, bot_turns: Sequence[str],
-                     earlier: Sequence[str] = ()) -> str | None:
-    """Why a bubble may not be shown (None = fine). `earlier` = bubbles already in this reply."""
-    if is_empty(bubble):
-        return "empty"
-    if is_echo(bubble, her_msg):
-        return "echo"
-    if is_self_repeat(bubble, bot_turns):
-        return "repeat"
-    if is_loop(bubble) or (earlier and _norm(bubble) in {_norm(b) for b in earlier}) \
-            or is_loop("\n".join([*earlier, bubble])):
-        return "loop"
-    return None
 
 
 # ----------------------------------------------------------------------------------------- prompt
@@ -377,7 +271,7 @@ class Chatbot:
         self.stats["fallback"] += 1
         self.last["fallback"] = True
         for text in self.fallback:
-            if not is_self_repeat(text, bot_turns) and not any(_norm(text) == _norm(t) for t in bot_turns[-1:]):
+            if not is_self_repeat(text, bot_turns) and not any(norm(text) == norm(t) for t in bot_turns[-1:]):
                 return split_bubbles(text)
         return split_bubbles(self.fallback[-1])
 
@@ -468,15 +362,11 @@ def main(argv=None) -> int:
     ap.add_argument("--base-url"), ap.add_argument("--model"), ap.add_argument("--api-key")
     ap.add_argument("--temperature", type=float), ap.add_argument("--max-new-tokens", type=int)
     a = ap.parse_args(argv)
-    from lib.backends import open_backend
-
     spec = {k: v for k, v in {"backend": a.backend, "adapter": a.adapter, "gguf": a.gguf, "tokenizer": a.tokenizer,
                               "threads": a.threads, "base_url": a.base_url, "model": a.model,
                               "api_key": a.api_key}.items() if v is not None}
     if a.backend == "local" and "adapter" not in spec:
-        from lib.train import latest_adapter
-
-        spec["adapter"] = str(latest_adapter())
+        spec["adapter"] = str(runs.latest())
     bot = Chatbot(open_backend(spec), generation={"temperature": a.temperature, "max_new_tokens": a.max_new_tokens})
     history: list[dict] = []
     print("빈 줄로 끝내요. (empty line quits)")

@@ -1,4 +1,8 @@
-"""Project paths (anchored on the repo root) and profile loading. Nothing else lives here."""
+"""Project paths (anchored on the repo root) and profile loading. Nothing else lives here.
+
+Paths under outputs/ and data/processed/ are functions, resolved at call time: MALBEOT_OUTPUTS and
+MALBEOT_PROCESSED (set by the pipeline smoke test) move them without touching your results.
+"""
 from __future__ import annotations
 
 import os
@@ -10,17 +14,49 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
 RAW = DATA / "raw"              # the user's real exports (git-ignored)
 SAMPLE = DATA / "sample"        # fictional couple written by `python -m lib.sample` (committed)
-# MALBEOT_OUTPUTS / MALBEOT_PROCESSED let the pipeline smoke test run without touching your results.
-PROCESSED = Path(os.environ.get("MALBEOT_PROCESSED", DATA / "processed"))  # datasets (git-ignored)
-OUTPUTS = Path(os.environ.get("MALBEOT_OUTPUTS", ROOT / "outputs"))  # everything derived (git-ignored)
-FIGURES = OUTPUTS / "figures"
-NOTEBOOKS_OUT = OUTPUTS / "notebooks"
-MODELS = ROOT / "outputs" / "models"  # cached tiny stand-in base models (shared by every run)
-ADAPTERS = OUTPUTS / "adapters"  # LoRA runs; ADAPTERS / "latest" points at the newest
-COMPARE = OUTPUTS / "compare"
-REPORT = OUTPUTS / "report"
-EXPORTS = OUTPUTS / "export"     # merged / GGUF / 4-bit files for serving
 CONFIGS = ROOT / "configs"
+MODELS = ROOT / "outputs" / "models"  # the tiny stand-in base models, shared by every run (lib.tiny)
+
+
+def outputs() -> Path:
+    """Everything derived from a chat (git-ignored)."""
+    return Path(os.environ.get("MALBEOT_OUTPUTS") or ROOT / "outputs")
+
+
+def processed() -> Path:
+    """The built datasets, data/processed/<name>/ (git-ignored)."""
+    return Path(os.environ.get("MALBEOT_PROCESSED") or DATA / "processed")
+
+
+def figures() -> Path:
+    return outputs() / "figures"
+
+
+def notebooks_out() -> Path:
+    return outputs() / "notebooks"
+
+
+def adapters() -> Path:
+    """LoRA runs; adapters()/"latest" points at the newest (lib.runs)."""
+    return outputs() / "adapters"
+
+
+def compare_dir() -> Path:
+    return outputs() / "compare"
+
+
+def report() -> Path:
+    return outputs() / "report"
+
+
+def exports() -> Path:
+    """Merged / GGUF / 4-bit files for serving."""
+    return outputs() / "export"
+
+
+def cache() -> Path:
+    """Full-size stand-in folders and test fixtures, rebuilt on demand."""
+    return outputs() / "cache"
 
 
 def load_profile(name_or_path: str | Path) -> dict:
@@ -41,3 +77,15 @@ def resolve(path: str | Path) -> Path:
     """A path from a profile or notebook parameter, relative to the repo root unless absolute."""
     p = Path(path).expanduser()
     return p if p.is_absolute() else ROOT / p
+
+
+def profile(name_path_or_dict: str | Path | dict) -> dict:
+    """A profile given by name, path or as an already loaded dict (what every stage's run() accepts)."""
+    if isinstance(name_path_or_dict, dict):
+        return name_path_or_dict
+    return load_profile(name_path_or_dict)
+
+
+def dataset_dir(prof: dict) -> Path:
+    """data/processed/<the profile's dataset name>/, where lib.dataset writes and training reads."""
+    return processed() / prof["dataset"]["name"]

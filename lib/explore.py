@@ -5,18 +5,14 @@ warnings lose their quoted lines, top words are masked by lib.privacy and filter
 """
 from __future__ import annotations
 
-import importlib.util
 import re
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from lib import config, style
-from lib.fileio import atomic_path
+from lib import kakao, plots, privacy, style
+from lib.pairs import SESSION_GAP_HOURS, TURN_GAP_MINUTES, segment
 
-SESSION_GAP_HOURS = 6      # a silence this long starts a new conversation (not a slow reply)
-TURN_GAP_MINUTES = 5       # same speaker within this gap = one turn of several bubbles
 WEEKDAYS = ["월", "화", "수", "목", "금", "토", "일"]
 LATENCY_BINS = [0, 1, 2, 5, 10, 30, 60, 180, SESSION_GAP_HOURS * 60]
 LATENCY_LABELS = ["<1분", "1분", "2-4분", "5-9분", "10-29분", "30-59분", "1-3시간", "3-6시간"]
@@ -69,11 +65,9 @@ def warning_summary(df: pd.DataFrame) -> pd.DataFrame:
 
 def records_by_kind(df: pd.DataFrame, me: str | None = None) -> pd.DataFrame:
     """Speaker x kind counts (system rows under "(system)"), with totals; kinds in lib.kakao order."""
-    from lib.kakao import KINDS
-
     who = df["speaker"].fillna("(system)")
     table = pd.crosstab(who, df["kind"])
-    table = table.reindex(columns=[k for k in KINDS if k in table.columns])
+    table = table.reindex(columns=[k for k in kakao.KINDS if k in table.columns])
     rows = order(df, me) + (["(system)"] if "(system)" in table.index else [])
     table = table.reindex(rows)
     table["total"] = table.sum(axis=1)
@@ -103,9 +97,8 @@ def hour_weekday(df: pd.DataFrame, me: str | None = None) -> pd.DataFrame:
 def turns(df: pd.DataFrame, gap_minutes: int = TURN_GAP_MINUTES) -> pd.DataFrame:
     """Consecutive messages of one speaker within `gap_minutes` form a turn: speaker, start, end, bubbles, chars."""
     msgs = messages(df)
-    new = (msgs["speaker"] != msgs["speaker"].shift()) | (msgs["time"].diff() > pd.Timedelta(minutes=gap_minutes))
-    turn_id = new.cumsum()
-    g = msgs.groupby(turn_id.to_numpy())
+    _, turn_id = segment(msgs["time"], msgs["speaker"].to_numpy(), turn_gap_minutes=gap_minutes)
+    g = msgs.groupby(turn_id)
     return pd.DataFrame({
         "speaker": g["speaker"].first(), "start": g["time"].first(), "end": g["time"].last(),
         "bubbles": g.size(), "chars": g["text"].agg(lambda s: int(s.str.len().sum())),
@@ -176,8 +169,6 @@ def _blocked_names(df: pd.DataFrame, known_names) -> list[str]:
 
 def _kiwi():
     # one Kiwi per process (~1.5 s and ~300 MB to load): lib.privacy already holds one for name checks
-    from lib import privacy
-
     return privacy._kiwi()
 
 
@@ -189,13 +180,11 @@ def top_words(df: pd.DataFrame, n: int = 20, me: str | None = None, known_names=
     of Hangul survive (no NNP, numbers, IDs), minus STOP_WORDS and anything containing a speaker's or a
     known name. At most `max_messages` seeded-random messages per speaker are read (Kiwi does ~3k/s).
     """
-    from lib.privacy import Anonymizer
-
     msgs = messages(df)
     text = msgs[msgs["kind"] == "text"]
     blocked = _blocked_names(df, known_names)
     block_rx = re.compile("|".join(map(re.escape, blocked))) if blocked else None
-    anon = Anonymizer(known_names=blocked)
+    anon = privacy.Anonymizer(known_names=blocked)
     kiwi = _kiwi()
     rows = []
     for who in order(df, me):
@@ -218,52 +207,10 @@ def top_words(df: pd.DataFrame, n: int = 20, me: str | None = None, known_names=
 
 # ----------------------------------------------------------------------------- figures
 
-def use_korean_font() -> str | None:
-    """Make matplotlib draw Hangul: NanumGothic shipped by koreanize-matplotlib, else a system CJK font.
-
-    The package is used only as a font carrier (its import-time hook needs distutils, gone in 3.12).
-    """
-    import matplotlib
-    from matplotlib import font_manager
-
-    spec = importlib.util.find_spec("koreanize_matplotlib")
-    if spec and spec.origin:
-        for ttf in sorted((Path(spec.origin).parent / "fonts").glob("*.ttf")):
-            font_manager.fontManager.addfont(str(ttf))
-    have = {f.name for f in font_manager.fontManager.ttflist}
-    for name in ("NanumGothic", "Noto Sans CJK KR", "Malgun Gothic", "AppleGothic", "NanumBarunGothic"):
-        if name in have:
-            matplotlib.rcParams["font.family"] = name
-            matplotlib.rcParams["axes.unicode_minus"] = False
-            return name
-    return None
-
-
-def _fig(*args, **kw):
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    use_korean_font()
-    return plt.subplots(*args, **kw)
-
-
-def save_figure(fig, name: str, out_dir: str | Path = config.FIGURES) -> Path:
-    """Write `fig` as PNG to out_dir/name atomically and close it; returns the path."""
-    import matplotlib.pyplot as plt
-
-    path = Path(out_dir) / name
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return path
-
-
 def plot_kinds(table: pd.DataFrame):
     """Stacked bars of records_by_kind (totals dropped), log scale so rare kinds stay visible."""
     t = table.drop(index="total", errors="ignore").drop(columns="total", errors="ignore")
-    fig, ax = _fig(figsize=(9, 3.5))
+    fig, ax = plots.subplots(figsize=(9, 3.5))
     t.T.plot.bar(ax=ax, log=True, width=0.8)
     ax.set_ylabel("records (log)")
     ax.set_title("records per kind and speaker")
@@ -272,7 +219,7 @@ def plot_kinds(table: pd.DataFrame):
 
 
 def plot_per_day(table: pd.DataFrame):
-    fig, ax = _fig(figsize=(10, 3.5))
+    fig, ax = plots.subplots(figsize=(10, 3.5))
     table.plot(ax=ax, lw=1)
     weekly = table.sum(axis=1).rolling(7, center=True).mean()
     ax.plot(weekly.index, weekly.to_numpy(), color="k", lw=1.5, label="all, 7-day mean")
@@ -283,7 +230,7 @@ def plot_per_day(table: pd.DataFrame):
 
 def plot_hour_weekday(tidy: pd.DataFrame):
     who = list(dict.fromkeys(tidy["speaker"]))[:4]
-    fig, axes = _fig(1, len(who), figsize=(5.5 * len(who), 3.2), squeeze=False)
+    fig, axes = plots.subplots(1, len(who), figsize=(5.5 * len(who), 3.2), squeeze=False)
     vmax = tidy["messages"].max() or 1
     for ax, name in zip(axes[0], who):
         grid = tidy[tidy["speaker"] == name].pivot(index="weekday", columns="hour", values="messages")
@@ -298,7 +245,7 @@ def plot_hour_weekday(tidy: pd.DataFrame):
 
 def plot_lengths(df: pd.DataFrame, me: str | None = None):
     ln, tn = lengths(df), turns(df)
-    fig, (a, b) = _fig(1, 2, figsize=(11, 3.5))
+    fig, (a, b) = plots.subplots(1, 2, figsize=(11, 3.5))
     top = max(10, int(ln["chars"].quantile(0.99)))
     bins = np.arange(0, top + 2)
     for who in order(df, me)[:4]:
@@ -313,7 +260,7 @@ def plot_lengths(df: pd.DataFrame, me: str | None = None):
 
 
 def plot_latency(lat: pd.DataFrame, me: str | None = None):
-    fig, ax = _fig(figsize=(8, 3.5))
+    fig, ax = plots.subplots(figsize=(8, 3.5))
     who = ([me] if me in set(lat["to"]) else []) + [w for w in lat["to"].value_counts().index if w != me]
     width = 0.8 / max(1, len(who[:4]))
     for i, name in enumerate(who[:4]):
@@ -333,7 +280,7 @@ STYLE_LABELS = {"kk": "ㅋㅋ", "hh": "ㅎㅎ", "emoji": "emoji", "emoticon": "�
 
 def plot_style(table: pd.DataFrame):
     feats = [f for f in STYLE_LABELS if f in table.index]
-    fig, ax = _fig(figsize=(9, 3.5))
+    fig, ax = plots.subplots(figsize=(9, 3.5))
     table.loc[feats].plot.bar(ax=ax, width=0.8)
     ax.set_xticklabels([STYLE_LABELS[f] for f in feats], rotation=0)
     ax.set_xlabel("")
@@ -345,7 +292,7 @@ def plot_style(table: pd.DataFrame):
 
 def plot_top_words(words: pd.DataFrame):
     who = list(dict.fromkeys(words["speaker"]))[:4]
-    fig, axes = _fig(1, max(1, len(who)), figsize=(4.5 * max(1, len(who)), 5), squeeze=False)
+    fig, axes = plots.subplots(1, max(1, len(who)), figsize=(4.5 * max(1, len(who)), 5), squeeze=False)
     for ax, name in zip(axes[0], who):
         w = words[words["speaker"] == name].sort_values("rank", ascending=False)
         ax.barh(w["word"], w["count"])

@@ -22,7 +22,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from lib import config, fileio
+from lib import config, fileio, models, runs
 
 log = logging.getLogger(__name__)
 
@@ -40,31 +40,14 @@ GPT2_SPLIT = r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(
 
 
 # ------------------------------------------------------------------------------------------ merge
-def _adapter_base(adapter_dir: Path) -> str:
-    """Which base the adapter was trained on: malbeot.json (lib.train) first, else PEFT's own field."""
-    meta = adapter_dir / "malbeot.json"
-    if meta.is_file():
-        info = json.loads(meta.read_text(encoding="utf-8"))
-        for key in ("base", "base_path", "base_model"):
-            if info.get(key):
-                return str(info[key])
-    cfg = adapter_dir / "adapter_config.json"
-    if not cfg.is_file():
-        raise FileNotFoundError(f"{adapter_dir} is not a LoRA adapter: no adapter_config.json there "
-                                "(expected an outputs/adapters/<run>/ folder written by lib.train)")
-    return json.loads(cfg.read_text(encoding="utf-8"))["base_model_name_or_path"]
-
-
 def load_merged(adapter_dir: str | Path, dtype=None):
     """(model, tokenizer): base in full precision with the adapter merged in, in memory."""
     import torch
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
 
-    from lib import models
-
     adapter_dir = config.resolve(adapter_dir)
-    base = _adapter_base(adapter_dir)
+    base = runs.base_of(adapter_dir)
     src = models.source(base)
     if dtype is None:  # keep the published dtype (fp16/bf16 for real models, fp32 for the tiny ones)
         dtype = getattr(torch, models.spec(base).weights_dtype)
@@ -87,11 +70,8 @@ def merge(adapter_dir: str | Path, out_dir: str | Path, dtype=None) -> Path:
 
 
 def _copy_meta(adapter_dir: Path, out: Path, **extra) -> None:
-    meta = {}
-    if (adapter_dir / "malbeot.json").is_file():
-        meta = json.loads((adapter_dir / "malbeot.json").read_text(encoding="utf-8"))
-    meta.update(extra, adapter=str(adapter_dir))
-    fileio.write_json(out / "malbeot.json", meta)
+    """The run's malbeot.json travels with its serving files (base, template, generation settings)."""
+    runs.write_meta(out, {**runs.read_meta(adapter_dir), **extra, "adapter": str(adapter_dir)})
 
 
 # ------------------------------------------------------------------------------------------- GGUF
@@ -354,7 +334,7 @@ def save_4bit(adapter_dir: str | Path, out_dir: str | Path, *, compute_dtype: st
     materializes the 16-bit weights, so the serving peak is the 4-bit size plus embeddings.
     """
     adapter_dir, out_dir = config.resolve(adapter_dir), config.resolve(out_dir)
-    with tempfile.TemporaryDirectory(dir=config.OUTPUTS if config.OUTPUTS.exists() else None) as d:
+    with tempfile.TemporaryDirectory(dir=config.outputs() if config.outputs().exists() else None) as d:
         merged = merge(adapter_dir, Path(d) / "merged")
         return quantize_4bit(merged, out_dir, compute_dtype=compute_dtype, meta_from=adapter_dir)
 
@@ -365,11 +345,9 @@ def quantize_4bit(merged_dir: str | Path, out_dir: str | Path, *, compute_dtype:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from lib import models
-
     merged_dir, out_dir = config.resolve(merged_dir), config.resolve(out_dir)
     dtype = getattr(torch, compute_dtype)
-    qcfg = models.quant_config("nf4", dtype)
+    qcfg = models.bnb_config("nf4", dtype)
     model = AutoModelForCausalLM.from_pretrained(merged_dir, dtype=dtype, quantization_config=qcfg,
                                                  device_map="cpu")
     if models.count_quantized(model)["linear4bit"] == 0:

@@ -41,6 +41,14 @@ def write_bytes(target: str | Path, data: bytes) -> Path:
     return Path(target)
 
 
+def read_json(path: str | Path) -> dict:
+    """A JSON object from `path`; {} when the file is missing or not JSON (optional config files)."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
 def write_json(target: str | Path, obj, **kw) -> Path:
     kw.setdefault("ensure_ascii", False)
     kw.setdefault("indent", 2)

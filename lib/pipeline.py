@@ -23,16 +23,29 @@ def notebooks(only: list[str] | None = None) -> list[Path]:
     return found
 
 
-def run_notebook(source: Path, parameters: dict, out_dir: Path = config.NOTEBOOKS_OUT) -> Path:
+def declared(notebook) -> set[str]:
+    """The names the notebook's `parameters` cell declares (papermill warns about any other)."""
+    cell = next((c for c in notebook.cells if "parameters" in c.get("metadata", {}).get("tags", [])), None)
+    if cell is None:
+        return set()
+    return {line.split("=", 1)[0].strip() for line in cell.source.splitlines()
+            if "=" in line and not line.lstrip().startswith("#")}
+
+
+def run_notebook(source: Path, parameters: dict, out_dir: Path | None = None) -> Path:
+    """Execute one jupytext notebook with the parameters it declares; the executed copy's path."""
     import jupytext
     import nbformat
     import papermill
 
+    out_dir = out_dir or config.notebooks_out()
     out_dir.mkdir(parents=True, exist_ok=True)
     # the kernel runs in notebooks/ and inherits this environment: make `import lib` work there
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(config.ROOT), os.environ.get("PYTHONPATH")) if p)
     staged = out_dir / f".{source.stem}.input.ipynb"
-    nbformat.write(jupytext.read(source), staged)
+    notebook = jupytext.read(source)
+    parameters = {k: v for k, v in parameters.items() if k in declared(notebook)}
+    nbformat.write(notebook, staged)
     out = out_dir / f"{source.stem}.ipynb"
     try:
         papermill.execute_notebook(
@@ -67,9 +80,9 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         out = run_notebook(nb, params)
         print(f"  {nb.stem}: {time.perf_counter() - t0:.0f}s -> {out.relative_to(config.ROOT)}")
-    print(f"\nresults: executed notebooks in {config.NOTEBOOKS_OUT}, figures in {config.FIGURES},"
-          f" dataset in {config.PROCESSED}, adapter in {config.ADAPTERS / 'latest'},"
-          f" report in {config.REPORT}")
+    print(f"\nresults: executed notebooks in {config.notebooks_out()}, figures in {config.figures()},"
+          f" dataset in {config.dataset_dir(profile)}, adapter in {config.adapters() / 'latest'},"
+          f" report in {config.report()}")
     return 0
 
 

@@ -1,7 +1,8 @@
 """Surface style of chat messages: length, bubbles, ㅋㅋ/ㅎㅎ, emoji, emoticons, ~요 vs 반말 endings, ?, fillers.
 
 `features(texts)` gives one row per text (a bubble or a turn whose bubbles are joined with "\\n");
-`rates(texts)` summarises them. Used by notebook 01 (per speaker) and lib.evaluate (real vs bot).
+`rates(texts)` summarises them; `distances(a, b)` compares two sets feature by feature. Used by notebook 01
+(per speaker) and lib.evaluate (real vs bot).
 
 Definitions (deliberately simple, so a number in a report can be checked by eye):
 - chars: characters without newlines; bubbles: lines.
@@ -18,9 +19,11 @@ Definitions (deliberately simple, so a number in a report can be checked by eye)
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable
 
 import emoji
+import numpy as np
 import pandas as pd
 
 # name -> how lib.evaluate compares it: a length (mean, Wasserstein), a rate (share of texts where the
@@ -117,4 +120,34 @@ def rates(texts: Iterable[str] | pd.Series) -> dict[str, float]:
             out.update({f"{name}={c}": float(shares.get(c, 0.0)) for c in CATEGORIES[name]})
     decided = f["polite"].sum() + f["banmal"].sum()
     out["polite_share"] = float(f["polite"].sum() / decided) if decided else float("nan")
+    return out
+
+
+def _js(p: np.ndarray, q: np.ndarray) -> float:
+    from scipy.spatial.distance import jensenshannon
+
+    if p.sum() == 0 or q.sum() == 0:
+        return float("nan")
+    return float(jensenshannon(p, q, base=2))
+
+
+def distances(real: pd.DataFrame, other: pd.DataFrame) -> dict[str, float]:
+    """Per-feature distance of `other`'s features to `real`'s (both from `features`): Wasserstein for
+    lengths (in chars / bubbles), Jensen-Shannon (0..1) for rates and categories; 0 = the same."""
+    from scipy.stats import wasserstein_distance
+
+    out = {}
+    for name, kind in FEATURE_KINDS.items():
+        a, b = real[name].dropna(), other[name].dropna()
+        if a.empty or b.empty:
+            out[name] = float("nan")
+        elif kind == "length":
+            out[name] = float(wasserstein_distance(a, b))
+        elif kind == "rate":  # presence per reply -> Bernoulli distributions
+            pa, pb = float((a > 0).mean()), float((b > 0).mean())
+            out[name] = _js(np.array([pa, 1 - pa]), np.array([pb, 1 - pb]))
+        else:  # categorical
+            cats = sorted(set(a) | set(b))
+            ca, cb = Counter(a), Counter(b)
+            out[name] = _js(np.array([ca[c] for c in cats], float), np.array([cb[c] for c in cats], float))
     return out

@@ -27,7 +27,7 @@ me = None
 import pandas as pd
 from IPython.display import display
 
-from lib import config, explore, kakao
+from lib import config, explore, kakao, plots
 
 prof = config.load_profile(profile)
 paths = [config.resolve(p) for p in (chat or prof["chat"])]
@@ -53,7 +53,7 @@ explore.warning_summary(df)
 
 # %%
 kinds = explore.records_by_kind(df, me)
-explore.save_figure(explore.plot_kinds(kinds), "01_kinds.png", config.FIGURES)
+plots.save(explore.plot_kinds(kinds), "01_kinds.png")
 kinds
 
 # %% [markdown]
@@ -61,7 +61,7 @@ kinds
 
 # %%
 daily = explore.per_day(df, me)
-explore.save_figure(explore.plot_per_day(daily), "01_per_day.png", config.FIGURES)
+plots.save(explore.plot_per_day(daily), "01_per_day.png")
 daily.describe().round(1)
 
 # %% [markdown]
@@ -71,7 +71,7 @@ daily.describe().round(1)
 grid = explore.hour_weekday(df, me)
 fig = explore.plot_hour_weekday(grid)
 display(fig)
-explore.save_figure(fig, "01_hour_weekday.png", config.FIGURES)
+plots.save(fig, "01_hour_weekday.png")
 
 # %% [markdown]
 # ## How long: characters per message, bubbles per turn
@@ -79,7 +79,7 @@ explore.save_figure(fig, "01_hour_weekday.png", config.FIGURES)
 # %%
 fig = explore.plot_lengths(df, me)
 display(fig)
-explore.save_figure(fig, "01_lengths.png", config.FIGURES)
+plots.save(fig, "01_lengths.png")
 explore.length_stats(df, me)
 
 # %% [markdown]
@@ -88,7 +88,7 @@ explore.length_stats(df, me)
 # %%
 fig = explore.plot_latency(explore.reply_latency(df), me)
 display(fig)
-explore.save_figure(fig, "01_latency.png", config.FIGURES)
+plots.save(fig, "01_latency.png")
 explore.latency_stats(df, me)
 
 # %% [markdown]
@@ -98,7 +98,7 @@ explore.latency_stats(df, me)
 rates = explore.style_by_speaker(df, me)
 fig = explore.plot_style(rates)
 display(fig)
-explore.save_figure(fig, "01_style.png", config.FIGURES)
+plots.save(fig, "01_style.png")
 rates
 
 # %% [markdown]
@@ -108,5 +108,5 @@ rates
 words = explore.top_words(df, n=20, me=me, known_names=known_names)
 fig = explore.plot_top_words(words)
 display(fig)
-explore.save_figure(fig, "01_top_words.png", config.FIGURES)
+plots.save(fig, "01_top_words.png")
 words.pivot(index="rank", columns="speaker", values="word")[explore.order(df, me)]

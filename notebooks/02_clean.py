@@ -33,31 +33,23 @@ split = None              # "time" | "random"
 import pandas as pd
 from IPython.display import Markdown, display
 
-from lib import config, dataset, explore, kakao
+from lib import card as data_card
+from lib import dataset, plots
 
-prof = config.load_profile(profile)
-paths = [config.resolve(p) for p in (chat or prof["chat"])]
-me = me or prof.get("me")
-known_names = prof.get("known_names") or []
-overrides = {"turn_gap_minutes": turn_gap_minutes, "session_gap_hours": session_gap_hours,
-             "context_turns": context_turns, "val_fraction": val_fraction, "split": split}
-params = {k: v for k, v in prof["dataset"].items() if k != "name"} | {k: v for k, v in overrides.items() if v is not None}
-out_dir = config.PROCESSED / prof["dataset"]["name"]
+overrides = dict(turn_gap_minutes=turn_gap_minutes, session_gap_hours=session_gap_hours,
+                 context_turns=context_turns, val_fraction=val_fraction, split=split)
+inputs = dataset.inputs(profile, chat=chat, me=me, **overrides)  # what run() builds with
+out_dir = inputs["out_dir"]
 pd.set_option("display.width", 160)
 pd.set_option("display.max_colwidth", 90)
-params
-
-# %%
-df = kakao.read_chat(paths if len(paths) > 1 else paths[0])
-df.attrs["files"] = len(paths)
-len(df)
+{k: v for k, v in inputs.items() if k not in ("chats", "known_names")}
 
 # %% [markdown]
 # ## Build the dataset
 # Fails closed: if the final leak scan finds any personal value in the output, nothing is written.
 
 # %%
-card = dataset.build(df, me, out_dir, known_names=known_names, **params)
+card = dataset.run(profile, chat=chat, me=me, **overrides)
 pd.Series(card["counts"], name="count").to_frame()
 
 # %% [markdown]
@@ -66,36 +58,35 @@ pd.Series(card["counts"], name="count").to_frame()
 # one turn joined, placeholders as tags, her turns as `user`, mine as `assistant`, my reply last.
 
 # %%
-examples = dataset.preview(df, me, n=3, known_names=known_names, **params)
-examples
+dataset.preview(**inputs, n=3)
 
 # %% [markdown]
 # ## Filter funnel: what each step removed
 
 # %%
-fig = dataset.plot_funnel(card)
+fig = data_card.plot_funnel(card)
 display(fig)
-explore.save_figure(fig, "02_funnel.png", config.FIGURES)
+plots.save(fig, "02_funnel.png")
 pd.DataFrame(card["funnel"])
 
 # %% [markdown]
 # ## Lengths: reply, context and context messages per pair
 
 # %%
-lengths = dataset.length_table(out_dir)
-fig = dataset.plot_lengths(lengths)
+lengths = data_card.length_table(dataset.load(out_dir))
+fig = data_card.plot_lengths(lengths)
 display(fig)
-explore.save_figure(fig, "02_lengths.png", config.FIGURES)
+plots.save(fig, "02_lengths.png")
 lengths.groupby("split").describe(percentiles=[0.5, 0.95]).T.round(1)
 
 # %% [markdown]
 # ## Masking counts per type
 
 # %%
-fig = dataset.plot_masking(card)
+fig = data_card.plot_masking(card)
 display(fig)
-explore.save_figure(fig, "02_masking.png", config.FIGURES)
-dataset.masking_table(card)
+plots.save(fig, "02_masking.png")
+data_card.masking_table(card)
 
 # %% [markdown]
 # ## The data card (also in `card.md` beside the dataset)
@@ -103,5 +94,4 @@ dataset.masking_table(card)
 # %%
 display(Markdown((out_dir / "card.md").read_text(encoding="utf-8")))
 assert card["counts"]["train"] > 0, "no training pairs"
-print(f"dataset written to {out_dir.relative_to(config.ROOT)}: {card['counts']['train']:,} train,"
-      f" {card['counts']['validation']:,} validation pairs")
+print(f"dataset written to {out_dir}: {card['counts']['train']:,} train, {card['counts']['validation']:,} validation pairs")

@@ -22,34 +22,28 @@
 
 # %% tags=["parameters"]
 profile = "sample-cpu"
-chat = None
-me = None
 model = None          # None: profile models.candidates; a name here compares just that one
 pilot_steps = None    # None: profile pilot_steps
 
 # %%
-import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
-from lib import config, train
+from lib import compare, config, plan, plots
 
 prof = config.load_profile(profile)
 candidates = [model] if model else prof["models"]["candidates"]
-dataset_dir = config.PROCESSED / prof["dataset"]["name"]
-kwargs = train.profile_kwargs(prof)
 pd.set_option("display.width", 160)
 pd.set_option("display.max_colwidth", 60)
-config.FIGURES.mkdir(parents=True, exist_ok=True)
-{"candidates": candidates, "dataset": str(dataset_dir), "pilot_steps": pilot_steps or prof["pilot_steps"]}
+{"candidates": candidates, "dataset": str(config.dataset_dir(prof)), "pilot_steps": pilot_steps or prof["pilot_steps"]}
 
 # %% [markdown]
 # ## Memory plan before anything is loaded
 # `python -m lib.train plan` predicts the peak of one training step at the profile's length and batch.
 
 # %%
-plans = pd.DataFrame([train.plan(c, prof["sft"]["max_length"], prof["sft"]["per_device_train_batch_size"],
-                                 prof["lora"]["r"]) for c in candidates])
+plans = pd.DataFrame([plan.plan(c, prof["sft"]["max_length"], prof["sft"]["per_device_train_batch_size"],
+                                prof["lora"]["r"]) for c in candidates])
 plans[["model", "max_length", "batch", "params_total", "params_lora", "peak_allocated_gb", "total_gb", "fits"]]
 
 # %% [markdown]
@@ -57,19 +51,13 @@ plans[["model", "max_length", "batch", "params_total", "params_lora", "peak_allo
 # Each candidate gets the same short QLoRA run; the zero-shot loss is measured before the first step.
 
 # %%
-table, samples = train.compare(candidates, dataset_dir, pilot_steps=pilot_steps or prof["pilot_steps"], **kwargs)
+table, samples, winner = compare.run(profile, candidates=candidates, pilot_steps=pilot_steps)
 table
 
 # %%
-fig, axes = plt.subplots(1, 3, figsize=(12, 3.4))
-for ax, col, label in zip(axes, ["tokens_per_char", "pilot_val_nats_per_char", "planned_train_gib"],
-                          ["tokens per character (lower fits better)", "pilot val loss, nats/char",
-                           "planned training memory, GiB"]):
-    ax.bar(table["model"], table[col], color=["#4C72B0", "#DD8452", "#55A868"][: len(table)])
-    ax.set_title(label, fontsize=10)
-axes[2].axhline(train.GPU_LIMIT_GB, color="red", ls="--", lw=1)
-fig.tight_layout()
-fig.savefig(config.FIGURES / "03_compare.png", dpi=110)
+fig = compare.plot_table(table)
+display(fig)
+plots.save(fig, "03_compare.png")
 
 # %% [markdown]
 # ## Sample replies to validation prompts (masked text)
@@ -84,5 +72,4 @@ samples
 # that is smaller to serve. Written to `outputs/compare/winner.json`; notebook 04 trains it.
 
 # %%
-winner = train.pick_winner(table)
 display(Markdown(f"**Winner: `{winner['model']}`** — " + "; ".join(winner["reasons"])))

@@ -21,8 +21,6 @@
 
 # %% tags=["parameters"]
 profile = "sample-cpu"
-chat = None
-me = None
 model = None        # None: profile models.train, else outputs/compare/winner.json
 run_name = None     # None: <model>-<timestamp>
 resume = False      # True: continue the newest unfinished run from its last checkpoint
@@ -33,39 +31,35 @@ import json
 import pandas as pd
 from IPython.display import Image, display
 
-from lib import config, train
+from lib import config, plan, runs, train
 
 prof = config.load_profile(profile)
 model = model or train.resolve_train_model(prof)
-dataset_dir = config.PROCESSED / prof["dataset"]["name"]
-kwargs = train.profile_kwargs(prof)
-config.FIGURES.mkdir(parents=True, exist_ok=True)
-{"model": model, "dataset": str(dataset_dir), **kwargs}
+{"model": model, "dataset": str(config.dataset_dir(prof)), **train.settings(prof)}
 
 # %% [markdown]
 # ## Will it fit?
 
 # %%
-print(train.format_plan(train.plan(model, prof["sft"]["max_length"], prof["sft"]["per_device_train_batch_size"],
-                                   prof["lora"]["r"])))
+print(plan.format_plan(plan.plan(model, prof["sft"]["max_length"], prof["sft"]["per_device_train_batch_size"],
+                                 prof["lora"]["r"])))
 
 # %% [markdown]
 # ## Train
 
 # %%
-run = train.train(model, dataset_dir, run_name=run_name, resume=resume, **kwargs)
-meta = json.loads((run / "malbeot.json").read_text(encoding="utf-8"))
-pd.Series(meta["metrics"], name=run.name).to_frame()
+run = train.run(profile, model=model, run_name=run_name, resume=resume)
+pd.Series(runs.read_meta(run)["metrics"], name=run.name).to_frame()
 
 # %% [markdown]
 # ## Loss curves (train and validation, loss on my replies only)
 
 # %%
-train.plot_loss(json.loads((run / "history.json").read_text(encoding="utf-8")), config.FIGURES / "04_train.png",
-                title=f"{model}: loss on my replies")
-display(Image(filename=str(config.FIGURES / "04_train.png")))
+curve = train.plot_loss(json.loads((run / "history.json").read_text(encoding="utf-8")),
+                        config.figures() / "04_train.png", title=f"{model}: loss on my replies")
+display(Image(filename=str(curve)))
 
 # %%
-latest = train.latest_adapter()
+latest = runs.latest()
 assert latest == run.resolve(), (latest, run)
 print(f"adapter: {run}\nlatest -> {latest.name}")

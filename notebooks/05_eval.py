@@ -21,8 +21,6 @@
 
 # %% tags=["parameters"]
 profile = "sample-cpu"
-chat = None        # not used here: the dataset of 02 already holds the chat
-me = None
 adapter = None     # None: outputs/adapters/latest
 n_prompts = None   # None: the profile's eval.n_prompts (200)
 
@@ -30,25 +28,19 @@ n_prompts = None   # None: the profile's eval.n_prompts (200)
 import pandas as pd
 from IPython.display import Markdown, display
 
-from lib import config, evaluate
+from lib import config, evaluate, plots, report
 
-prof = config.load_profile(profile)
-ev = prof.get("eval", {})
-dataset_dir = config.PROCESSED / prof["dataset"]["name"]
-config.FIGURES.mkdir(parents=True, exist_ok=True)
 pd.set_option("display.width", 160)
 pd.set_option("display.max_colwidth", 60)
 
 # %% [markdown]
 # ## Generate and score
 # Batched generation with the profile's sampling settings and a fixed seed; one copy of the model
-# serves both systems (the adapter is switched off for `base`).
+# serves both systems (the adapter is switched off for `base`). Writes `outputs/report/eval.md` and the
+# blind-test page she can take on her phone (works offline; the answers are revealed after the last pick).
 
 # %%
-table = evaluate.evaluate(adapter, dataset_dir, n_prompts=n_prompts or ev.get("n_prompts", 200),
-                          generation=prof.get("generation"), batch_size=ev.get("batch_size", 32),
-                          max_length=prof.get("sft", {}).get("max_length", 256), seed=ev.get("seed", 0),
-                          device="cpu" if prof.get("device") == "cpu" else "auto")
+table = evaluate.run(profile, adapter=adapter, n_prompts=n_prompts)
 pd.Series(table.attrs["timing"], name="seconds").round(1).to_frame()
 
 # %% [markdown]
@@ -57,7 +49,7 @@ pd.Series(table.attrs["timing"], name="seconds").round(1).to_frame()
 # trained on the train split to tell my turns from hers) says whose turn each reply looks like.
 
 # %%
-pd.concat([evaluate.pivot(table, "loss"), evaluate.pivot(table, "classifier")]).round(3)
+pd.concat([report.pivot(table, "loss"), report.pivot(table, "classifier")]).round(3)
 
 # %% [markdown]
 # ## Surface style
@@ -65,19 +57,19 @@ pd.concat([evaluate.pivot(table, "loss"), evaluate.pivot(table, "classifier")]).
 # (ㅋ, ㅎ, emoji, emoticon tags, ?, fillers, 존댓말 / 반말 endings).
 
 # %%
-evaluate.pivot(table, "style").round(3)
+report.pivot(table, "style").round(3)
 
 # %% [markdown]
 # Distance of each system's distribution to my real replies (Wasserstein in characters/bubbles for
 # lengths, Jensen-Shannon 0..1 for the rest). `her` shows how far apart two real people are.
 
 # %%
-evaluate.pivot(table, "style distance").round(3)
+report.pivot(table, "style distance").round(3)
 
 # %%
-fig = evaluate.plot_distributions(table)
-fig.savefig(config.FIGURES / "05_style.png", dpi=110)
-fig
+fig = report.plot(table)
+display(fig)
+plots.save(fig, "05_style.png")
 
 # %% [markdown]
 # ## Failures and diversity
@@ -85,26 +77,17 @@ fig
 # of 8+ characters; the `real` column shows how often my own new replies repeat old ones anyway.
 
 # %%
-pd.concat([evaluate.pivot(table, "failure"), evaluate.pivot(table, "diversity")]).round(3)
+pd.concat([report.pivot(table, "failure"), report.pivot(table, "diversity")]).round(3)
 
 # %% [markdown]
 # ## Side by side
 
 # %%
-evaluate.side_by_side(table.attrs["samples"], n=8)
+report.side_by_side(table.attrs["samples"], n=8)
 
 # %% [markdown]
 # ## Verdict
 
 # %%
-display(Markdown("\n".join(f"- {line}" for line in evaluate.verdict(table))))
-
-# %% [markdown]
-# ## Report and blind test
-# `eval.md` + figures, and the page she can take on her phone (works offline; the answers are
-# revealed only after the last pick).
-
-# %%
-report = evaluate.write_report(table)
-page = evaluate.blind_test(table.attrs["samples"], config.REPORT / "blind_test.html", n=ev.get("blind_pairs", 12))
-print(report.relative_to(config.ROOT), page.relative_to(config.ROOT), sep="\n")
+display(Markdown("\n".join(f"- {line}" for line in report.verdict(table))))
+print(config.report() / "eval.md", config.report() / "blind_test.html", sep="\n")

@@ -16,7 +16,7 @@ import pytest
 
 from lib import config
 
-CACHE = config.OUTPUTS / "cache"
+CACHE = config.cache()
 ME = "이도윤"
 
 
@@ -55,10 +55,10 @@ def _sample_chat():
 @pytest.fixture(scope="session")
 def sample_dataset_dir() -> Path:
     """data dir written by lib.dataset.build on the sample chat (me = 이도윤): dataset/, jsonl, card.json."""
-    from lib import dataset
+    from lib import dataset, pairs, privacy
 
     df, raw = _sample_chat()
-    key = _hash(raw, _source_hash(dataset))
+    key = _hash(raw, _source_hash(dataset, pairs, privacy))
     out = CACHE / f"dataset-{key}"
     with _locked("dataset"):
         if not (out / "card.json").is_file():
@@ -69,24 +69,24 @@ def sample_dataset_dir() -> Path:
 @pytest.fixture(scope="session")
 def tiny_base() -> Path:
     """outputs/models/tiny-neox: tokenizer + briefly pre-trained GPTNeoX stand-in (built once, ~1 min)."""
-    from lib import models
+    from lib import tiny
 
-    return models.ensure_tiny("tiny-neox")
+    return tiny.ensure("tiny-neox")
 
 
 @pytest.fixture(scope="session")
 def tiny_adapter(sample_dataset_dir, tiny_base) -> Path:
     """A finished QLoRA run of tiny-neox on the sample dataset with the sample-cpu settings."""
-    from lib import models, train
+    from lib import models, template, train
 
     prof = config.load_profile("sample-cpu")
-    settings = {k: prof.get(k) for k in ("quant", "lora", "sft", "generation")}
+    settings = {k: prof.get(k) for k in ("bnb", "lora", "sft", "generation")}
     meta = json.loads((tiny_base / "malbeot-tiny.json").read_text(encoding="utf-8"))
-    key = _hash(settings, meta["hash"], sample_dataset_dir.name, _source_hash(train, models))
+    key = _hash(settings, meta["hash"], sample_dataset_dir.name, _source_hash(train, models, template))
     root = CACHE / f"adapter-{key}"
     with _locked("adapter"):
         if not (root / "run" / "malbeot.json").is_file():
-            train.train("tiny-neox", sample_dataset_dir, run_name="run", out_root=root, quant=settings["quant"],
+            train.train("tiny-neox", sample_dataset_dir, run_name="run", out_root=root, bnb=settings["bnb"],
                         lora=settings["lora"], sft=settings["sft"], generation=settings["generation"],
                         point=False)
     return root / "run"

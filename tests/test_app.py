@@ -34,15 +34,15 @@ def clean_env(monkeypatch):
 
 
 def make_adapter(out: Path) -> Path:
-    """The tiny stand-in base (lib.models.ensure_tiny, cached) with a fresh LoRA on it, saved the way
+    """The tiny stand-in base (lib.tiny.ensure, cached) with a fresh LoRA on it, saved the way
     lib.train saves a run: adapter, tokenizer with the template, malbeot.json. Seconds, no training."""
     import torch
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM
 
-    from lib import models
+    from lib import models, tiny
 
-    base = models.ensure_tiny("tiny-neox")
+    base = tiny.ensure("tiny-neox")
     torch.manual_seed(0)
     model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
     lora = LoraConfig(r=4, lora_alpha=8, target_modules=list(models.NEOX_TARGETS), task_type="CAUSAL_LM")

@@ -1,5 +1,6 @@
 """lib.backends: one interface over transformers, llama.cpp and an OpenAI-compatible server (a fake one
-on 127.0.0.1 started here), stop strings, open_backend dispatch and its errors."""
+on 127.0.0.1 started here), stop strings, open_backend dispatch and its errors. A backend continues the
+prompt lib.chat rendered; only a remote chat endpoint takes the messages themselves."""
 from __future__ import annotations
 
 import json
@@ -10,8 +11,11 @@ from unittest import mock
 
 import pytest
 
-from lib import backends, config, export
-from lib.backends import LlamaCppBackend, LocalBackend, RemoteBackend, StopText, open_backend
+from lib import backend, config, export
+from lib.backend import StopText
+from lib.backends import LlamaCppBackend, LocalBackend, RemoteBackend, open_backend
+from lib.chat import build_prompt
+from lib.tokenizer import LightTokenizer
 
 HISTORY = [{"role": "user", "content": "오늘 뭐해?"}, {"role": "assistant", "content": "집이지 ㅋㅋ"},
            {"role": "user", "content": "저녁은 먹었어요?"}]
@@ -24,13 +28,19 @@ def local(tiny_base):
 
 
 @pytest.fixture(scope="module")
+def prompt(local):
+    """HISTORY as lib.chat renders it with the adapter's template (what every backend continues)."""
+    return build_prompt(local.tokenizer, HISTORY, max_prompt_tokens=400)
+
+
+@pytest.fixture(scope="module")
 def gguf_path(tiny_base) -> Path:
     """Q8_0 GGUF of the tiny base, cached by the model and the exporter's code."""
     import hashlib
 
     key = hashlib.sha256((tiny_base / "model.safetensors").read_bytes()
                          + Path(export.__file__).read_bytes()).hexdigest()[:12]
-    path = config.OUTPUTS / "cache" / f"gguf-{key}" / "model-Q8_0.gguf"
+    path = config.outputs() / "cache" / f"gguf-{key}" / "model-Q8_0.gguf"
     if not path.is_file():
         export.to_gguf(tiny_base, path, "Q8_0")
     return path
@@ -51,23 +61,21 @@ def test_stop_text_holds_back_a_possible_marker():
     assert s.done and s.flush() == ""
     s = StopText(["\n상대:"])
     assert s.feed("응\n") == "응" and s.feed("너는?") == "\n너는?" and s.flush() == ""
-    assert backends.cut("ab<|endoftext|>cd", ["<|endoftext|>", "\n나:"]) == "ab"
-    assert backends.cut("no marker", []) == "no marker"
+    assert backend.cut("ab<|endoftext|>cd", ["<|endoftext|>", "\n나:"]) == "ab"
+    assert backend.cut("no marker", []) == "no marker"
 
 
-def test_unknown_generation_setting_is_refused(local):
+def test_unknown_generation_setting_is_refused(local, prompt):
     with pytest.raises(ValueError, match="unknown generation setting"):
-        local.generate(HISTORY, temprature=0.5)
+        local.generate(prompt, temprature=0.5)
     with pytest.raises(ValueError, match="max_new_tokens"):
-        local.generate(HISTORY, max_new_tokens=0)
+        local.generate(prompt, max_new_tokens=0)
 
 
 # ------------------------------------------------------------------------------------------- local
-def test_local_stream_equals_generate_and_stops(local):
-    from lib.chat import build_prompt
-
-    prompt = build_prompt(local.tokenizer, HISTORY, max_prompt_tokens=400)
-    assert local.render(HISTORY) == prompt                 # messages are rendered with the adapter template
+def test_local_stream_equals_generate_and_stops(local, prompt):
+    with pytest.raises(TypeError, match="rendered by lib.chat"):   # Chatbot renders; a backend never guesses
+        local.generate(HISTORY, **GREEDY)
     full = local.generate(prompt, **GREEDY)[0]
     assert "".join(local.stream(prompt, **GREEDY)) == full
     assert full.strip()
@@ -78,16 +86,16 @@ def test_local_stream_equals_generate_and_stops(local):
     assert streamed == cut
 
 
-def test_local_samples_n_and_forces_length(local):
-    outs = local.generate(HISTORY, n=3, temperature=1.0, top_p=0.95, max_new_tokens=8, seed=0)
+def test_local_samples_n_and_forces_length(local, prompt):
+    outs = local.generate(prompt, n=3, temperature=1.0, top_p=0.95, max_new_tokens=8, seed=0)
     assert len(outs) == 3 and all(isinstance(o, str) for o in outs)
-    ids = local.tokenizer(local.generate(HISTORY, temperature=0, max_new_tokens=12, min_new_tokens=12)[0],
+    ids = local.tokenizer(local.generate(prompt, temperature=0, max_new_tokens=12, min_new_tokens=12)[0],
                           add_special_tokens=False)["input_ids"]
     assert len(ids) >= 8       # EOS held back: roughly the forced length (re-tokenizing may merge)
 
 
-def test_closing_a_stream_stops_generation(local):
-    it = local.stream(HISTORY, temperature=0, max_new_tokens=200, min_new_tokens=200)
+def test_closing_a_stream_stops_generation(local, prompt):
+    it = local.stream(prompt, temperature=0, max_new_tokens=200, min_new_tokens=200)
     next(it)
     it.close()                   # the worker thread is cancelled and joined, the lock released
     assert local._lock.acquire(timeout=1)
@@ -95,24 +103,24 @@ def test_closing_a_stream_stops_generation(local):
 
 
 # --------------------------------------------------------------------------------------- llama.cpp
-def test_llamacpp_greedy_matches_local(local, llamacpp):
+def test_llamacpp_greedy_matches_local(local, llamacpp, prompt):
     """The app-level proof: same history, same reply text from transformers and from the Q8_0 GGUF."""
-    assert llamacpp.prompt_ids(HISTORY) == local.tokenizer(local.render(HISTORY), add_special_tokens=False)["input_ids"]
-    a = local.generate(HISTORY, **GREEDY)[0]
-    b = llamacpp.generate(HISTORY, **GREEDY)[0]
+    assert llamacpp.prompt_ids(prompt) == local.tokenizer(prompt, add_special_tokens=False)["input_ids"]
+    a = local.generate(prompt, **GREEDY)[0]
+    b = llamacpp.generate(prompt, **GREEDY)[0]
     n = 4
     assert b[:n] == a[:n], (a, b)
-    assert "".join(llamacpp.stream(HISTORY, **GREEDY)) == b
+    assert "".join(llamacpp.stream(prompt, **GREEDY)) == b
     assert llamacpp.context_length == 512                    # capped at the model's training context
 
 
-def test_llamacpp_stop_sampling_and_min_tokens(llamacpp):
-    full = llamacpp.generate(HISTORY, **GREEDY)[0]
+def test_llamacpp_stop_sampling_and_min_tokens(llamacpp, prompt):
+    full = llamacpp.generate(prompt, **GREEDY)[0]
     marker = full.strip()[:2]
-    assert marker not in llamacpp.generate(HISTORY, **GREEDY, stop=[marker])[0]
-    outs = llamacpp.generate(HISTORY, n=3, temperature=1.2, top_p=1.0, max_new_tokens=12, seed=3)
+    assert marker not in llamacpp.generate(prompt, **GREEDY, stop=[marker])[0]
+    outs = llamacpp.generate(prompt, n=3, temperature=1.2, top_p=1.0, max_new_tokens=12, seed=3)
     assert len(outs) == 3 and len(set(outs)) > 1             # different seeds per candidate
-    pieces = list(llamacpp.stream(HISTORY, temperature=0, max_new_tokens=24, min_new_tokens=24))
+    pieces = list(llamacpp.stream(prompt, temperature=0, max_new_tokens=24, min_new_tokens=24))
     assert len(llamacpp.tokenizer("".join(pieces), add_special_tokens=False)["input_ids"]) >= 16
 
 
@@ -182,13 +190,16 @@ def test_remote_chat_endpoint_streams_and_stops(server):
     assert req["body"]["max_tokens"] == 32 and req["body"]["stop"] == ["\n상대:"]
 
 
-def test_remote_with_tokenizer_renders_the_prompt_and_asks_again_for_n(server, tiny_base):
+def test_remote_with_tokenizer_sends_the_rendered_prompt_and_asks_again_for_n(server, tiny_base):
     be = RemoteBackend(server, "malbeot", "sk-test", tokenizer_dir=tiny_base)
-    outs = be.generate(HISTORY, n=2, temperature=0.8, stop=["\n상대:"])
+    prompt = build_prompt(be.tokenizer, HISTORY, max_prompt_tokens=400)
+    outs = be.generate(prompt, n=2, temperature=0.8, stop=["\n상대:"])
     assert outs == ["응 먹었어\n너는?"] * 2
     reqs = FakeOpenAI.requests
     assert [r["path"] for r in reqs] == ["/v1/completions"] * 2 and reqs[0]["body"]["n"] == 2
-    assert reqs[0]["body"]["prompt"] == be.render(HISTORY) and reqs[0]["body"]["prompt"].endswith("나:")
+    assert reqs[0]["body"]["prompt"] == prompt and prompt.endswith("나:")
+    with pytest.raises(TypeError, match="rendered by lib.chat"):    # it has a tokenizer: text, not messages
+        be.generate(HISTORY)
 
 
 def test_remote_chatbot_end_to_end(server):
@@ -245,9 +256,9 @@ def test_light_tokenizer_matches_hugging_face_without_torch(tiny_base):
     import sys
 
     from lib import models
-    from lib.chat import build_prompt, turn_markers
+    from lib.chat import turn_markers
 
-    hf, light = models.load_tokenizer(tiny_base), backends.LightTokenizer(tiny_base)
+    hf, light = models.load_tokenizer(tiny_base), LightTokenizer(tiny_base)
     chats = [HISTORY, [{"role": "system", "content": "이도윤처럼"}, *HISTORY[:2],
                        {"role": "user", "content": "내일 7시!! 😀 <전화번호>\n\n  hello 3.14"}]]
     for chat in chats:
@@ -261,7 +272,7 @@ def test_light_tokenizer_matches_hugging_face_without_torch(tiny_base):
                 build_prompt(hf, turns, max_prompt_tokens=budget, system="이도윤처럼")
     assert turn_markers(light) == turn_markers(hf)
     assert (light.eos_token, light.eos_token_id) == (hf.eos_token, hf.eos_token_id)
-    code = (f"import sys; from lib.backends import light_tokenizer; t = light_tokenizer({str(tiny_base)!r}); "
+    code = (f"import sys; from lib.tokenizer import light_tokenizer; t = light_tokenizer({str(tiny_base)!r}); "
             "t.apply_chat_template([{'role': 'user', 'content': 'x'}], add_generation_prompt=True); "
             "print('torch' in sys.modules, 'transformers' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=config.ROOT, check=True)
@@ -278,4 +289,4 @@ def test_local_auto_picks_nf4_for_real_models_on_cpu(tiny_base, tmp_path):
     shutil.copytree(tiny_base, real)
     be = LocalBackend(real, device="cpu")
     assert be.quant == "nf4" and models.count_quantized(be.model)["linear4bit"] > 0
-    assert be.generate(HISTORY, **GREEDY)[0] is not None
+    assert be.generate(build_prompt(be.tokenizer, HISTORY, max_prompt_tokens=400), **GREEDY)[0] is not None

@@ -20,7 +20,7 @@ from lib import config
 
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 PASSWORD = "브라우저-테스트-비번"
-SHOTS = config.OUTPUTS / "screenshots"
+SHOTS = config.outputs() / "screenshots"
 
 pytestmark = [
     pytest.mark.browser,

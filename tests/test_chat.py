@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import pytest
 
-from lib import chat, models
-from lib.chat import Chatbot, build_prompt, is_echo, is_empty, is_loop, is_self_repeat, split_bubbles
+from lib import chat, guards, models, template, tiny
+from lib.chat import Chatbot, build_prompt
+from lib.guards import is_echo, is_empty, is_loop, is_self_repeat, split_bubbles
 
 
 @pytest.fixture(scope="module")
 def tok():
-    return models.load_tokenizer(models.ensure_tiny("tiny-neox"))
+    return models.load_tokenizer(tiny.ensure("tiny-neox"))
 
 
 class ScriptedBackend:
@@ -59,7 +60,7 @@ def test_split_bubbles_inverts_the_dataset_join():
     turn = ["ㅋㅋㅋ", "아 진짜?", "나도 방금 봤어 😂"]
     assert split_bubbles("\n".join(turn)) == turn          # lib.dataset joins a turn's bubbles with "\n"
     assert split_bubbles("  ㅋㅋ \r\n\n\n 응 \n") == ["ㅋㅋ", "응"]
-    assert chat.join_bubbles(split_bubbles("a\n\n b ")) == "a\nb"
+    assert guards.join_bubbles(split_bubbles("a\n\n b ")) == "a\nb"
     assert split_bubbles("") == []
 
 
@@ -171,7 +172,7 @@ def test_generation_settings_are_validated():
 def test_turn_markers_come_from_the_template(tok):
     markers = chat.turn_markers(tok)
     assert markers[0] == tok.eos_token
-    assert set(models.STOP_STRINGS) <= set(markers)
+    assert set(template.STOP_STRINGS) <= set(markers)
     assert chat.clean_reply(" ㅋㅋ\n\n뭐해\n상대: 안녕") == "ㅋㅋ\n뭐해"
 
 

@@ -7,7 +7,9 @@ from datetime import datetime, timedelta
 import pandas as pd
 import pytest
 
+from lib import card as data_card
 from lib import config, dataset
+from lib.pairs import split_sessions, structure, turns_table
 from lib.dataset import DatasetError
 
 ME, HER = "이도윤", "최서연"
@@ -60,8 +62,8 @@ def test_bubbles_make_turns_and_silence_makes_sessions(tmp_path):
         (31, HER, "좋아요"), (32, ME, "ㄱㄱ"),
         (60 * 10, HER, "잘 잤어요?"), (60 * 10 + 1, ME, "응 굿모닝"),             # 10 h later: a new session
     ])
-    msgs = dataset.structure(df, ME, HER, turn_gap_minutes=5, session_gap_hours=6)
-    turns = dataset.turns_table(msgs, msgs["text"].to_numpy(dtype=object))
+    msgs = structure(df, ME, HER, turn_gap_minutes=5, session_gap_hours=6)
+    turns = turns_table(msgs, msgs["text"].to_numpy(dtype=object))
     assert turns["role"].tolist() == ["user", "assistant", "assistant", "user", "assistant", "user", "assistant"]
     assert turns["context"].iloc[0] == "오빠 뭐해요?\n저 퇴근했어요\n배고파요"
     assert turns["session"].tolist() == [0, 0, 0, 0, 0, 1, 1]
@@ -157,15 +159,15 @@ def test_time_split_keeps_sessions_whole_and_validation_latest(sample_build):
 
 def test_random_split_is_seeded_and_session_disjoint(sample_chat, tmp_path):
     sessions = pd.Series(range(100)).repeat(3).to_numpy()
-    a = dataset.split_sessions(sessions, val_fraction=0.1, split="random", seed=1)
-    b = dataset.split_sessions(sessions, val_fraction=0.1, split="random", seed=1)
-    c = dataset.split_sessions(sessions, val_fraction=0.1, split="random", seed=2)
+    a = split_sessions(sessions, val_fraction=0.1, split="random", seed=1)
+    b = split_sessions(sessions, val_fraction=0.1, split="random", seed=1)
+    c = split_sessions(sessions, val_fraction=0.1, split="random", seed=2)
     assert (a == b).all() and (a != c).any()
     assert len(set(sessions[a])) == 10 and not set(sessions[a]) & set(sessions[~a])
-    t = dataset.split_sessions(sessions, val_fraction=0.1, split="time")
+    t = split_sessions(sessions, val_fraction=0.1, split="time")
     assert set(sessions[t]) == set(range(90, 100))
     with pytest.raises(DatasetError, match="split must be"):
-        dataset.split_sessions(sessions, split="shuffle")
+        split_sessions(sessions, split="shuffle")
 
 
 def _tree(root):
@@ -274,7 +276,8 @@ def test_preview_is_masked_and_matches_the_dataset(sample_chat, sample_build):
     stored = (out / "train.jsonl").read_text(encoding="utf-8") + (out / "validation.jsonl").read_text(encoding="utf-8")
     targets = ex[ex["kind"] == "target"]["text"]
     assert len(targets) == 3 and all(json.dumps(t, ensure_ascii=False) in stored for t in targets)
-    for fig in (dataset.plot_funnel(dataset.load_card(out)), dataset.plot_lengths(dataset.length_table(out))):
+    for fig in (data_card.plot_funnel(dataset.load_card(out)),
+                data_card.plot_lengths(data_card.length_table(dataset.load(out)))):
         assert fig.axes
 
 

@@ -12,7 +12,7 @@ import time
 import pandas as pd
 import pytest
 
-from lib import dataset
+from lib import blind, dataset, report, style
 from lib import evaluate as ev
 
 HIS = ["ㅋㅋㅋㅋ 진짜?", "아니 나 지금 일어났어 ㅋㅋ", "배고파\n뭐 먹지 😋", "ㅇㅇ 알겠어", "헐 대박 ㅋㅋㅋ"]
@@ -54,13 +54,13 @@ def test_failure_flags_use_the_app_guards_and_catch_template_debris():
 
 
 def test_style_distances_are_zero_for_the_same_replies_and_large_between_the_two_speakers():
-    mine, hers = ev.style_table(HIS * 4), ev.style_table(HERS * 4)
-    same = ev.style_distances(mine, mine)
+    mine, hers = style.features(HIS * 4), style.features(HERS * 4)
+    same = style.distances(mine, mine)
     assert all(v == pytest.approx(0.0) for v in same.values() if not math.isnan(v))
-    apart = ev.style_distances(mine, hers)
+    apart = style.distances(mine, hers)
     assert apart["ending"] > 0.5 and apart["polite"] > 0.5 and apart["kk"] > 0.5
-    longer = ev.style_table([t + "가나다라마" for t in HIS * 4])   # every reply 5 chars longer
-    assert ev.style_distances(mine, longer)["chars"] == pytest.approx(5.0)
+    longer = style.features([t + "가나다라마" for t in HIS * 4])   # every reply 5 chars longer
+    assert style.distances(mine, longer)["chars"] == pytest.approx(5.0)
 
 
 def test_speaker_classifier_needs_both_speakers():
@@ -85,7 +85,7 @@ def test_blind_pairs_mix_the_order_and_skip_unfair_questions():
     samples = _samples(40)
     samples[0]["tuned"] = samples[0]["real"]          # identical: not a question
     samples[1]["tuned"] = " "                         # the bot said nothing
-    pairs = ev.blind_pairs(samples, n=30, seed=1)
+    pairs = blind.make_pairs(samples, n=30, seed=1)
     assert len(pairs) == 30
     for p in pairs:
         real_text = p[p["real"]]
@@ -93,24 +93,24 @@ def test_blind_pairs_mix_the_order_and_skip_unfair_questions():
         assert not p["context"][-1]["content"].endswith((" 0", " 1"))   # the two unfair ones were skipped
     firsts = sum(p["real"] == "a" for p in pairs)
     assert 5 < firsts < 25                            # both positions used
-    assert ev.blind_score(pairs, [p["real"] for p in pairs]) == (30, 30)
-    assert ev.blind_score(pairs, ["a"] * 30) == (firsts, 30)
+    assert blind.score(pairs, [p["real"] for p in pairs]) == (30, 30)
+    assert blind.score(pairs, ["a"] * 30) == (firsts, 30)
     with pytest.raises(ValueError, match="expected 30 picks"):
-        ev.blind_score(pairs, ["a"])
+        blind.score(pairs, ["a"])
     with pytest.raises(ValueError, match="no usable pairs"):
-        ev.blind_pairs([{**s, "tuned": ""} for s in samples])
+        blind.make_pairs([{**s, "tuned": ""} for s in samples])
 
 
 def test_blind_page_is_self_contained_and_hides_the_key_until_the_end(tmp_path):
-    out = ev.blind_test(_samples(), tmp_path / "blind.html", n=12, seed=3)
+    out = blind.write_page(_samples(), tmp_path / "blind.html", n=12, seed=3)
     page = out.read_text(encoding="utf-8")
     assert "http://" not in page and "https://" not in page and " src=" not in page   # nothing external
     assert 'lang="ko"' in page and "진짜 답장" in page and "viewport" in page
     data, key, salt = _page_parts(page)
     assert len(data) == 12 and all(set(d) == {"context", "a", "b"} for d in data)   # no answer in the data
-    pairs = ev.load_blind_pairs(tmp_path / "blind_pairs.json")
+    pairs = blind.load_pairs(tmp_path / "blind_pairs.json")
     truth = [p["real"] for p in pairs]
-    assert ev.decode_key(key, salt) == truth
+    assert blind.decode_key(key, salt) == truth
     assert [d["a"] for d in data] == [p["a"] for p in pairs]
     # the stored bytes do not spell the answers: a constant pattern would give it away at a glance
     import base64
@@ -119,20 +119,20 @@ def test_blind_page_is_self_contained_and_hides_the_key_until_the_end(tmp_path):
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node not installed")
 def test_blind_page_javascript_decodes_the_same_key(tmp_path):
-    out = ev.blind_test(_samples(), tmp_path / "blind.html", n=12, seed=5)
+    out = blind.write_page(_samples(), tmp_path / "blind.html", n=12, seed=5)
     page = out.read_text(encoding="utf-8")
     _, key, salt = _page_parts(page)
     fn = re.search(r"(function answers\(\)\{.*?return out;\})", page, re.S).group(1)
     js = f'var KEY = "{key}", SALT = "{salt}";\n{fn}\nconsole.log(JSON.stringify(answers()));'
     got = json.loads(subprocess.run(["node", "-e", js], capture_output=True, text=True, check=True).stdout)
-    assert got == ev.decode_key(key, salt) == [p["real"] for p in ev.load_blind_pairs(tmp_path / "blind_pairs.json")]
+    assert got == blind.decode_key(key, salt) == [p["real"] for p in blind.load_pairs(tmp_path / "blind_pairs.json")]
 
 
 def test_load_blind_pairs_rejects_a_wrong_file(tmp_path):
     bad = tmp_path / "pairs.json"
     bad.write_text('{"pairs": [{"a": "x"}]}', encoding="utf-8")
     with pytest.raises(ValueError, match="expected"):
-        ev.load_blind_pairs(bad)
+        blind.load_pairs(bad)
 
 
 # ----------------------------------------------------------------------------- end to end on the tiny stand-in
@@ -145,7 +145,7 @@ def evaluated(tiny_adapter, sample_dataset_dir):
 
 
 def v(table, group, metric, system):
-    return ev._get(table, group, metric, system)
+    return report._get(table, group, metric, system)
 
 
 @pytest.mark.slow
@@ -178,31 +178,29 @@ def test_tuned_stand_in_moves_toward_my_style(evaluated):
     0.45 -> 0.79, ~요 endings 0.55 -> 0.24, loss 2.17 -> 2.06, mean JS distance 0.30 -> 0.15.
     The margins are about half of those moves.
     """
-    from lib import style
-
     table, _ = evaluated
     share = {s: v(table, "classifier", "share_attributed_to_me", s) for s in ("base", "tuned", "real")}
     polite = {s: v(table, "style", "ending=polite", s) for s in ("base", "tuned", "real")}
     loss = {s: v(table, "loss", "val_loss", s) for s in ("base", "tuned")}
     rates = [k for k, kind in style.FEATURE_KINDS.items() if kind != "length"]
-    dist = ev.pivot(table, "style distance").loc[rates, ["base", "tuned"]].mean()
-    report = f"share me {share}, ~요 endings {polite}, loss {loss}, mean JS distance {dist.to_dict()}"
-    assert share["tuned"] >= share["base"] + 0.15, report
-    assert polite["tuned"] <= polite["base"] - 0.10, report
-    assert loss["tuned"] <= loss["base"] - 0.05, report
-    assert dist["tuned"] <= 0.75 * dist["base"], report
+    dist = report.pivot(table, "style distance").loc[rates, ["base", "tuned"]].mean()
+    msg = f"share me {share}, ~요 endings {polite}, loss {loss}, mean JS distance {dist.to_dict()}"
+    assert share["tuned"] >= share["base"] + 0.15, msg
+    assert polite["tuned"] <= polite["base"] - 0.10, msg
+    assert loss["tuned"] <= loss["base"] - 0.05, msg
+    assert dist["tuned"] <= 0.75 * dist["base"], msg
 
 
 @pytest.mark.slow
 def test_report_and_blind_page_from_a_real_run(evaluated, tmp_path):
     table, _ = evaluated
-    md = ev.write_report(table, out_dir=tmp_path)
+    md = report.write(table, out_dir=tmp_path)
     text = md.read_text(encoding="utf-8")
     assert "## Verdict" in text and "Verdict:" in text and "perplexity" in text
     assert (tmp_path / "eval_style.png").stat().st_size > 10_000
     assert len(pd.read_csv(tmp_path / "eval.csv")) == len(table)
     assert sum(1 for _ in open(tmp_path / "samples.jsonl", encoding="utf-8")) == len(table.attrs["samples"])
-    page = ev.blind_test(table.attrs["samples"], tmp_path / "blind_test.html", n=12)
+    page = blind.write_page(table.attrs["samples"], tmp_path / "blind_test.html", n=12)
     assert len(_page_parts(page.read_text(encoding="utf-8"))[0]) == 12
 
 
@@ -224,8 +222,8 @@ def test_streamlit_blind_page_keeps_the_key_on_the_server_and_scores(tmp_path, m
 
     for key in [k for k in __import__("os").environ if k.startswith("MALBEOT_")]:
         monkeypatch.delenv(key)
-    ev.blind_test(_samples(), tmp_path / "blind.html", n=4, seed=2)
-    pairs = ev.load_blind_pairs(tmp_path / "blind_pairs.json")
+    blind.write_page(_samples(), tmp_path / "blind.html", n=4, seed=2)
+    pairs = blind.load_pairs(tmp_path / "blind_pairs.json")
     page = next((config.ROOT / "app" / "pages").glob("2_*.py"))
     at = AppTest.from_file(str(page), default_timeout=60)
     at.secrets["app_password"] = "pw-blind-7"
@@ -245,7 +243,7 @@ def test_streamlit_blind_page_keeps_the_key_on_the_server_and_scores(tmp_path, m
         at.run()
         assert not at.exception
     assert at.metric[0].value == "3 / 4"
-    assert ev.blind_verdict(3, 4) in at.success[0].value
+    assert blind.verdict(3, 4) in at.success[0].value
     at.button[0].click()                                        # 다시 하기
     at.run()
     assert "1 / 4" in at.get("progress")[0].proto.text
@@ -259,8 +257,8 @@ def test_blind_page_in_a_real_browser_scores_only_after_the_last_pick(tmp_path):
     from selenium import webdriver
     from selenium.webdriver.common.by import By
 
-    out = ev.blind_test(_samples(), tmp_path / "blind.html", n=5, seed=4)
-    truth = [p["real"] for p in ev.load_blind_pairs(tmp_path / "blind_pairs.json")]
+    out = blind.write_page(_samples(), tmp_path / "blind.html", n=5, seed=4)
+    truth = [p["real"] for p in blind.load_pairs(tmp_path / "blind_pairs.json")]
     opts = webdriver.ChromeOptions()
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=400,860"):
         opts.add_argument(arg)
@@ -273,7 +271,7 @@ def test_blind_page_in_a_real_browser_scores_only_after_the_last_pick(tmp_path):
             pick = answer if i != 0 else ("b" if answer == "a" else "a")     # first one wrong
             driver.find_elements(By.CSS_SELECTOR, "button.opt")["ab".index(pick)].click()
         score = driver.find_element(By.CLASS_NAME, "score").text
-        assert "4개" in score and ev.blind_verdict(4, 5) in score
+        assert "4개" in score and blind.verdict(4, 5) in score
         reviews = driver.find_elements(By.CLASS_NAME, "rev")
         assert len(reviews) == 5 and "오답" in reviews[0].text and "정답" in reviews[1].text
         assert all(f"진짜는 {a.upper()}" in r.text for a, r in zip(truth, reviews))

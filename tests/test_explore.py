@@ -2,7 +2,7 @@
 import pandas as pd
 import pytest
 
-from lib import explore, sample
+from lib import explore, plots, sample
 
 ME, HER = sample.ME, sample.HER
 
@@ -104,6 +104,6 @@ def test_figures(df, tmp_path):
                                                       "pos": ["NNG"] * 2, "count": [3, 2]})),
     }
     for name, fig in figs.items():
-        path = explore.save_figure(fig, f"01_{name}.png", tmp_path)
+        path = plots.save(fig, f"01_{name}.png", tmp_path)
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert explore.use_korean_font() is not None  # Hangul labels need a CJK font
+    assert plots.use_korean_font() is not None  # Hangul labels need a CJK font

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 import torch
 
-from lib import config, export, models
+from lib import config, export, models, runs
 
-CACHE = config.OUTPUTS / "cache"
+CACHE = config.outputs() / "cache"
 
 CHATS = [
     [{"role": "user", "content": "오늘 뭐해?"}, {"role": "assistant", "content": "집이지 ㅋㅋㅋ\n너는??"},
@@ -113,7 +113,7 @@ def test_merge_trained_adapter(tiny_adapter, tmp_path):
     tok = models.load_tokenizer(out)
     ids = tok(tok.apply_chat_template(CHATS[0], tokenize=False, add_generation_prompt=True),
               return_tensors="pt", add_special_tokens=False).input_ids
-    base = AutoModelForCausalLM.from_pretrained(models.source(export._adapter_base(tiny_adapter)), dtype=torch.float32)
+    base = AutoModelForCausalLM.from_pretrained(models.source(runs.base_of(tiny_adapter)), dtype=torch.float32)
     with torch.no_grad():
         ref = PeftModel.from_pretrained(base, tiny_adapter)(ids).logits
         got = AutoModelForCausalLM.from_pretrained(out, dtype=torch.float32)(ids).logits

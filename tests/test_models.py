@@ -1,11 +1,11 @@
-"""lib.models: registry facts, meta-device stand-ins, real 4-bit loading, chat template masks."""
+"""lib.models: registry facts, meta-device stand-ins, real 4-bit loading, chat template masks; lib.tiny."""
 from __future__ import annotations
 
 import json
 
 import pytest
 
-from lib import models
+from lib import config, models, template, tiny
 
 CONV = [
     {"role": "system", "content": "말투 연습"},
@@ -43,7 +43,16 @@ def test_spec_resolution_and_errors(tmp_path):
     with pytest.raises(ValueError, match="expected one of"):
         models.spec(tmp_path / "nothing-here")
     with pytest.raises(ValueError, match="nf4"):
-        models.quant_config("fp4")
+        models.bnb_config("fp4")
+    cfg = models.bnb_config({"load_in_4bit": True, "bnb_4bit_quant_type": "fp4"})   # a profile's `bnb:` section
+    assert cfg.load_in_4bit and cfg.bnb_4bit_quant_type == "fp4" and models.bnb_config(None) is None
+
+
+def test_finding_a_tiny_stand_in_never_builds_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(config, "MODELS", tmp_path)
+    with pytest.raises(FileNotFoundError, match="python -m lib.tiny tiny-phi"):
+        models.source("tiny-phi")
+    assert not any(tmp_path.iterdir())          # building is the explicit step of lib.tiny
 
 
 @pytest.mark.slow
@@ -55,7 +64,7 @@ def test_template_trains_only_the_final_reply_and_eos(tiny_base):
     text = tok.apply_chat_template(CONV, tokenize=False)
     assert text.count(tok.eos_token) == 2  # every assistant turn ends with EOS, context ones untrained
     prompt = tok.apply_chat_template(CONV[:4], tokenize=False, add_generation_prompt=True)
-    assert prompt.endswith("\n" + models.ROLE_TAGS["assistant"]) and text.startswith(prompt)
+    assert prompt.endswith("\n" + template.ROLE_TAGS["assistant"]) and text.startswith(prompt)
     # the prompt ends on the same token boundary as training, so inference sees what training saw
     p_ids = tok(prompt, add_special_tokens=False)["input_ids"]
     assert out["input_ids"][: len(p_ids)] == p_ids
@@ -67,7 +76,7 @@ def test_nf4_layers_are_really_4bit(tiny_base, tmp_path):
     import torch
     from transformers import AutoModelForCausalLM
 
-    model, tok = models.load(tiny_base, quant="nf4", device="cpu")
+    model, tok = models.load(tiny_base, bnb="nf4", device="cpu")
     counts = models.count_quantized(model)
     assert counts["linear4bit"] == 4 * 4 and counts["linear"] == 1  # every block linear; lm_head kept
     layer = model.gpt_neox.layers[0].attention.query_key_value
@@ -79,7 +88,7 @@ def test_nf4_layers_are_really_4bit(tiny_base, tmp_path):
     # the phi stand-in's six targets per block are 4-bit too (random weights; no pre-training needed)
     phi = models.standin("tiny-phi", device="cpu", dtype=torch.float32)
     phi.save_pretrained(tmp_path / "phi")
-    phi4 = AutoModelForCausalLM.from_pretrained(tmp_path / "phi", quantization_config=models.quant_config("nf4"),
+    phi4 = AutoModelForCausalLM.from_pretrained(tmp_path / "phi", quantization_config=models.bnb_config("nf4"),
                                                 dtype=torch.float32, device_map="cpu")
     assert models.count_quantized(phi4)["linear4bit"] == 4 * 6
 
@@ -89,7 +98,7 @@ def test_tiny_base_is_cached_and_writes_chat_korean(tiny_base):
     meta = json.loads((tiny_base / "malbeot-tiny.json").read_text(encoding="utf-8"))
     assert 1e6 < meta["params"] < 2e7 and meta["val_loss_end"] < meta["val_loss_start"] / 2
     before = (tiny_base / "model.safetensors").stat().st_mtime_ns
-    assert models.ensure_tiny("tiny-neox") == tiny_base
+    assert tiny.ensure("tiny-neox") == tiny_base
     assert (tiny_base / "model.safetensors").stat().st_mtime_ns == before  # not rebuilt
     with pytest.raises(ValueError, match="not a tiny stand-in"):
-        models.ensure_tiny("polyglot-ko-1.3b")
+        tiny.ensure("polyglot-ko-1.3b")

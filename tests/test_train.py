@@ -1,11 +1,12 @@
-"""lib.train: a real tiny QLoRA run, label masking, reload, resume, latest, OOM handling."""
+"""lib.train: a real tiny QLoRA run, label masking, reload, resume, latest (lib.runs), OOM handling; lib.plan and
+lib.compare's decision rule."""
 from __future__ import annotations
 
 import json
 
 import pytest
 
-from lib import models, train
+from lib import compare, config, models, plan, runs, train
 
 
 def small_dataset(src_dir, out, n_train=16, n_val=4):
@@ -16,8 +17,10 @@ def small_dataset(src_dir, out, n_train=16, n_val=4):
     return out
 
 
-SFT = dict(max_length=128, per_device_train_batch_size=4, per_device_eval_batch_size=8, learning_rate=2e-3,
-           max_steps=4, eval_steps=2, save_steps=2, logging_steps=1, gradient_checkpointing=False, seed=0)
+SFT = dict(max_length=128, per_device_train_batch_size=4, gradient_accumulation_steps=1, per_device_eval_batch_size=8,
+           learning_rate=2e-3, max_steps=4, eval_steps=2, save_steps=2, logging_steps=1, gradient_checkpointing=False,
+           seed=0)
+LORA = {"r": 4, "lora_alpha": 8}
 
 
 @pytest.mark.slow
@@ -25,7 +28,7 @@ def test_tiny_qlora_run_lowers_validation_loss(tiny_adapter):
     meta = json.loads((tiny_adapter / "malbeot.json").read_text(encoding="utf-8"))
     m = meta["metrics"]
     assert m["eval_loss"] < m["eval_loss_start"] - 0.05, m
-    assert meta["base"] == "tiny-neox" and meta["quant"] == "nf4" and meta["template"]["tags"]["assistant"] == "나:"
+    assert meta["base"] == "tiny-neox" and meta["bnb"]["bnb_4bit_quant_type"] == "nf4" and meta["template"]["tags"]["assistant"] == "나:"
     for f in ("adapter_model.safetensors", "adapter_config.json", "tokenizer.json", "train_config.yaml", "loss.png"):
         assert (tiny_adapter / f).is_file(), f
     assert not (tiny_adapter / "checkpoints").exists()
@@ -38,7 +41,7 @@ def test_tiny_qlora_run_lowers_validation_loss(tiny_adapter):
 @pytest.mark.slow
 def test_labels_cover_only_the_final_reply(tiny_base, sample_dataset_dir, tmp_path):
     dd = train.load_messages(small_dataset(sample_dataset_dir, tmp_path))
-    trainer, tok = train.make_trainer(str(tiny_base), dd, tmp_path / "ck", sft=SFT, lora={"r": 4}, device="cpu")
+    trainer, tok = train.make_trainer(str(tiny_base), dd, tmp_path / "ck", sft=SFT, lora=LORA, device="cpu")
     for row, src in zip(trainer.train_dataset, dd["train"]):
         trained = [t for t in row["labels"] if t != -100]
         assert tok.decode(trained) == " " + src["messages"][-1]["content"] + tok.eos_token
@@ -72,16 +75,16 @@ def test_resume_after_interruption(tiny_base, sample_dataset_dir, tmp_path):
     data = small_dataset(sample_dataset_dir, tmp_path / "data")
     root = tmp_path / "adapters"
     with pytest.raises(Interrupt):
-        train.train(str(tiny_base), data, run_name="r", out_root=root, sft=SFT, lora={"r": 4}, device="cpu",
+        train.train(str(tiny_base), data, run_name="r", out_root=root, sft=SFT, lora=LORA, device="cpu",
                     callbacks=[KillAt3()])
     assert (root / "r" / "checkpoints" / "checkpoint-2").is_dir() and not (root / "r" / "malbeot.json").exists()
     with pytest.raises(FileNotFoundError):
-        train.latest_adapter(root)  # an unfinished run is never "latest"
-    run = train.train(str(tiny_base), data, run_name="r", out_root=root, sft=SFT, lora={"r": 4}, device="cpu",
+        runs.latest(root)  # an unfinished run is never "latest"
+    run = train.train(str(tiny_base), data, run_name="r", out_root=root, sft=SFT, lora=LORA, device="cpu",
                       resume=True)
     m = json.loads((run / "malbeot.json").read_text(encoding="utf-8"))["metrics"]
     assert m["resumed_from"] == "checkpoint-2" and m["global_step"] == 4 and m["eval_loss_start"] is not None
-    assert train.latest_adapter(root) == run.resolve()
+    assert runs.latest(root) == run.resolve()
 
 
 @pytest.mark.slow
@@ -91,14 +94,14 @@ def test_adapter_reloads_with_the_same_logits(tiny_base, sample_dataset_dir, tmp
 
     dd = train.load_messages(small_dataset(sample_dataset_dir, tmp_path))
     sft = {**SFT, "max_steps": 3, "learning_rate": 5e-3}
-    trainer, tok = train.make_trainer(str(tiny_base), dd, tmp_path / "ck", sft=sft, device="cpu", patience=0)
+    trainer, tok = train.make_trainer(str(tiny_base), dd, tmp_path / "ck", sft=sft, lora=LORA, device="cpu", patience=0)
     trainer.train()
     probe = tok.apply_chat_template(dd["validation"][0]["messages"], return_tensors="pt", return_dict=True)
     trainer.model.eval()
     with torch.no_grad():
         trained = trainer.model(**probe).logits.float()
     train.save_adapter(trainer.model, tok, tmp_path)
-    base, _ = models.load(tiny_base, quant="nf4", device="cpu")
+    base, _ = models.load(tiny_base, bnb="nf4", device="cpu")
     models.disable_cpu_packing(base)
     with torch.no_grad():
         plain = base(**probe).logits.float()
@@ -112,14 +115,14 @@ def test_latest_symlink_then_text_fallback(tmp_path):
         (tmp_path / name).mkdir()
         (tmp_path / name / "malbeot.json").write_text("{}")
     with pytest.raises(FileNotFoundError, match="notebook 04"):
-        train.latest_adapter(tmp_path / "empty")
-    train.point_latest(tmp_path / "a", tmp_path)
-    assert train.latest_adapter(tmp_path) == (tmp_path / "a").resolve()
-    train.point_latest(tmp_path / "b", tmp_path)
-    assert train.latest_adapter(tmp_path) == (tmp_path / "b").resolve()
+        runs.latest(tmp_path / "empty")
+    runs.point_latest(tmp_path / "a", tmp_path)
+    assert runs.latest(tmp_path) == (tmp_path / "a").resolve()
+    runs.point_latest(tmp_path / "b", tmp_path)
+    assert runs.latest(tmp_path) == (tmp_path / "b").resolve()
     (tmp_path / "latest").unlink()
     (tmp_path / "LATEST").write_text("a\n")  # what Windows without symlink rights gets
-    assert train.latest_adapter(tmp_path) == tmp_path / "a"
+    assert runs.latest(tmp_path) == tmp_path / "a"
 
 
 def test_oom_retries_with_half_batch_then_names_the_setting(monkeypatch, tmp_path):
@@ -127,27 +130,27 @@ def test_oom_retries_with_half_batch_then_names_the_setting(monkeypatch, tmp_pat
 
     calls = []
 
-    def fake(name, dataset_dir, run_dir, out_root, quant, lora, sft, *rest):
+    def fake(name, dataset_dir, run_dir, out_root, bnb, lora, sft, *rest):
         calls.append((sft["per_device_train_batch_size"], sft["gradient_accumulation_steps"]))
         raise torch.cuda.OutOfMemoryError("CUDA out of memory")
 
     monkeypatch.setattr(train, "_train_once", fake)
     with pytest.raises(train.TrainingOOM, match="max_length") as e:
-        train.train("tiny-neox", tmp_path, out_root=tmp_path, sft={"per_device_train_batch_size": 4,
-                                                                     "gradient_accumulation_steps": 4})
+        train.train("tiny-neox", tmp_path, out_root=tmp_path, lora=LORA,
+                    sft={**SFT, "per_device_train_batch_size": 4, "gradient_accumulation_steps": 4})
     assert calls == [(4, 4), (2, 8), (1, 16)]  # same effective batch at each retry
     assert "per_device_train_batch_size=1" in str(e.value)
 
 
 def test_planner_matches_the_measured_facts_and_warns(capsys):
-    p = train.plan("polyglot-ko-1.3b", 512, 1, 16)
+    p = plan.plan("polyglot-ko-1.3b", 512, 1, 16)
     assert abs(p["params_lora"] - 12.6e6) < 0.1e6  # r=16 on the four targets
     assert 0.58e9 < p["bytes"]["weights_4bit"] < 0.66e9  # 0.60 GB of 4-bit linears (+ quant stats)
     assert 0.45e9 < p["bytes"]["weights_fp32_upcast"] < 0.55e9  # 0.25 GB bf16 -> fp32
-    e = train.plan("eeve-2.8b", 1024, 2, 16)
+    e = plan.plan("eeve-2.8b", 1024, 2, 16)
     assert abs(e["params_lora"] - 23.6e6) < 0.1e6 and e["fits"]
     assert e["bytes"]["logits"] > e["bytes"]["activations_checkpointed"]  # the 58,944-entry vocab is the spike
-    big = train.plan("eeve-2.8b", 2048, 8, 16)
+    big = plan.plan("eeve-2.8b", 2048, 8, 16)
     assert not big["fits"] and big["total_gb"] > 8
     assert train.main(["plan", "--model", "polyglot-ko-1.3b", "--max-length", "512", "--batch", "1"]) == 0
     text = capsys.readouterr().out
@@ -166,7 +169,17 @@ def test_pick_winner_rule(tmp_path):
         {"model": "small", "pilot_val_nats_per_char": 1.01, "fits_limit": True, "serve_4bit_gb": 1.0, "planned_train_gib": 3},
         {"model": "huge", "pilot_val_nats_per_char": 0.50, "fits_limit": False, "serve_4bit_gb": 9.0, "planned_train_gib": 12},
     ])
-    w = train.pick_winner(table, out=tmp_path / "winner.json")
+    w = compare.pick_winner(table, out=tmp_path / "winner.json")
     assert w["model"] == "small"  # within 2% of the best that fits, smaller to serve; "huge" excluded
     assert json.loads((tmp_path / "winner.json").read_text(encoding="utf-8"))["model"] == "small"
     assert any("huge" in r for r in w["reasons"])
+
+
+def test_settings_the_profile_must_give_are_named(tmp_path):
+    with pytest.raises(ValueError, match="`sft:` needs learning_rate"):
+        train.train("tiny-neox", tmp_path, lora=LORA, sft={k: v for k, v in SFT.items() if k != "learning_rate"})
+    with pytest.raises(ValueError, match="`lora:` needs lora_alpha"):
+        train.train("tiny-neox", tmp_path, lora={"r": 4}, sft=SFT)
+    for name in ("sample-cpu", "rtx3060ti"):                     # the shipped profiles say all of them
+        prof = config.load_profile(name)
+        train.check_settings(prof["lora"], prof["sft"])

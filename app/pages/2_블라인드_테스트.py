@@ -12,16 +12,16 @@ import streamlit as st
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # app/ (for `common`) when run directly
 import common  # noqa: E402
 
-from lib import config, evaluate  # noqa: E402
-from lib.chat import join_bubbles, split_bubbles  # noqa: E402
+from lib import blind, config  # noqa: E402
+from lib.guards import join_bubbles, split_bubbles  # noqa: E402
 
 st.set_page_config(page_title="진짜 답장 찾기", page_icon="🕵️", layout="centered", initial_sidebar_state="collapsed")
 common.inject_css()
 common.require_password()
 
-path = Path(str(common.setting("blind_pairs", config.REPORT / "blind_pairs.json")))
+path = Path(str(common.setting("blind_pairs", config.report() / blind.PAIRS_FILE)))
 try:
-    pairs = evaluate.load_blind_pairs(path)
+    pairs = blind.load_pairs(path)
 except FileNotFoundError:
     st.info("아직 블라인드 테스트가 없어요. 만든 사람이 `python -m lib.evaluate blind`를 실행하면 생겨요.")
     st.stop()
@@ -67,9 +67,9 @@ if len(picks) < len(pairs):
                         unsafe_allow_html=True)
             st.button(f"{k.upper()}가 진짜", key=f"pick-{i}-{k}", on_click=pick, args=(k,), width="stretch")
 else:
-    right, total = evaluate.blind_score(pairs, picks)
+    right, total = blind.score(pairs, picks)
     st.metric("맞힌 개수", f"{right} / {total}", help="찍으면 평균 절반을 맞혀요")
-    st.success(evaluate.blind_verdict(right, total))
+    st.success(blind.verdict(right, total))
     for i, (q, choice) in enumerate(zip(pairs, picks)):
         q = options(i)
         fake = "b" if q["real"] == "a" else "a"
