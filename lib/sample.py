@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from lib import config
+from lib import config, kakao
 from lib import sample_text as T
 from lib.fileio import write_json, write_text
 
@@ -395,8 +395,6 @@ def write_sample(out_dir: str | Path = config.SAMPLE, seed: int = 0) -> dict[str
 
     Returns {format: path}. `read_chat(path)` gives back `window(generate(seed), format)` exactly.
     """
-    from lib import kakao
-
     df = generate(seed)
     written = {}
     for fmt in kakao.FORMATS:
