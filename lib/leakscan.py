@@ -62,7 +62,7 @@ _SHAPES: list[tuple[str, str]] = [
     ("전화번호", r"(?<!\d)(?:\+\s?82[\s\-.]*0?1|01)[016789](?:[^\d\n]{0,12}?\d){7,8}(?!\d)"
              r"|(?<!\d)0(?:2|3[1-3]|4[1-4]|5[1-5]|6[1-4]|70)[\s\-.)]{0,2}\d{3,4}[\s\-.]{0,2}\d{4}(?!\d)"),
     ("여권번호", r"(?<![A-Za-z0-9])[MSRODmsrod](?:\d{8}|\d{3}[A-Za-z]\d{4})(?!\d)"),
-    ("차량번호", r"(?<!\d)\d{2,3}\s?[가-힣]\s?\d{4}(?!\d)"),
+    ("차량번호", r"(?<!\d)\d{2,3}\s?[가나다라마거너더러머버서어저고노도로모보소오조구누두루무부수우주아바사자배하허호]\s?\d{4}(?!\d)"),
     ("계좌", r"(?<![\d\-])(?=(?:\d-?){10})\d{2,6}-\d{2,6}-\d{2,7}(?:-\d{1,3})?(?![\d\-])|(?<!\d)\d{10,16}(?!\d)"),
     ("주소", r"(?<!\d)\d{1,4}\s?동\s?\d{1,4}\s?호|[가-힣]+(?:대로|로|길)\s?\d+\s?번?길\s?\d+(?:-\d+)?(?![\d가-힣])"
            r"|[가-힣]{2,}(?:동|리)\s\d{1,4}-\d{1,4}(?!\d)"),
@@ -73,8 +73,6 @@ _SHAPES: list[tuple[str, str]] = [
 _SHAPE_RX = re.compile("|".join(f"(?P<s{i}>{p})" for i, (_, p) in enumerate(_SHAPES)))
 _SHAPE_TYPE = {f"s{i}": t for i, (t, _) in enumerate(_SHAPES)}
 _SHAPE_HINT = re.compile(r"\d|@|＠|골뱅이|\(at\)|www\.|://|[공영일이삼사오육칠팔구]{3}|아이디|아디|ID|id|인스타|카톡")
-# a plate's letter must be a plate letter, not 3명 1234 or 2층 1203
-_PLATE = set("가나다라마거너더러머버서어저고노도로모보소오조구누두루무부수우주아바사자배하허호")
 # birth dates: a full date with a birth cue before it, or anywhere in identity-like text
 _BIRTH_CUE = re.compile(r"생년|생일|출생|DOB|[Bb]irth|태어난")
 _ID_TEXT = re.compile(r"생년|생일|출생|여권|[Pp]assport|성명|이름|DOB|[Bb]irth|신분|주민|탑승|예약자|<여권번호>|<주민번호>")
@@ -88,8 +86,6 @@ def _shapes(text: str):
     for m in _SHAPE_RX.finditer(norm):
         typ = _SHAPE_TYPE[m.lastgroup]
         s, e = m.span()
-        if typ == "차량번호" and not any(c in _PLATE for c in norm[s:e]):
-            continue
         if typ == "IP" and ":" in m.group(0) and not re.search(r"[0-9A-Fa-f]{3}", m.group(0)):
             continue  # 12:30:45 is a clock
         if typ == "아이디":  # report the handle, not its cue word
@@ -132,11 +128,16 @@ def _dictionary_word(word: str) -> bool:
     return len(toks) == 1 and toks[0].form == word and toks[0].tag != "NNP" and not toks[0].oov
 
 
+_NNP_FLOOR = -25.0  # kiwi's own score for the proper noun: nicknames sit near -16..-22, typos far below
+
+
 @lru_cache(maxsize=200_000)
 def _person_nnp(word: str, stem: str) -> bool:
     """kiwi reads `stem` inside `word` (민준아, 서연씨) as a proper noun followed by a person ending."""
     toks = _kiwi().tokenize(word)
     ending = word[len(stem):]
+    if not toks or toks[0].score < _NNP_FLOOR:
+        return False  # a string kiwi only guessed to be a name (오바잔아 for 오바잖아, 돈렛뎀씨)
     if len(toks) >= 2 and toks[0].tag == "NNP" and toks[0].form == stem + "이" and ending[0] == "이":
         return toks[1].tag.startswith("J")  # kiwi keeps the hypocoristic 이 in the name: 지훈이 + 가
     if len(toks) < 2 or toks[0].tag != "NNP" or toks[0].form != stem:
@@ -157,8 +158,8 @@ def name_forms(names: Iterable[str]) -> set[str]:
             continue
         compact = n.replace(" ", "")
         out |= {n, compact}
-        if _hangul(compact) and len(compact) in (3, 4):
-            out.add(compact[-2:])  # 김민지 -> 민지 (two-syllable surnames give the same given part)
+        if _hangul(n) and len(n) in (3, 4):  # one word: 김민지 -> 민지, 남궁민수 -> 민수 (not "알 수 없음")
+            out.add(n[-2:])
     return {f for f in out if len(f) >= 2}
 
 
