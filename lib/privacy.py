@@ -62,14 +62,15 @@ _NUM_PARTS = [
                  rf"|[공영빵]{SEP}(?:일{SEP}[공영빵일육칠팔구]|이|[삼사오육]{SEP}[일이삼사오]|칠{SEP}공){SEP}(?:에\s?)?"
                  rf"(?:[{_HD}]{SEP}){{2,3}}[{_HD}]{SEP}(?:[{_HD}]{SEP}){{3}}[{_HD}](?![0-9{_HD}])"
                  rf"|{NB}01[016789]{SEP}[{_HD}]{{3,4}}{SEP}[{_HD}]{{4}}(?![0-9{_HD}])"  # 010 일이삼사 오육칠팔
-                 rf"|{NB}(?:15|16|18)\d{{2}}-\d{{4}}{NA}"
                  rf"|{NB}(?:01[016789]|[공영]일[공영])(?:{_GLUE}){{1,3}}(?:\d{{3,4}}|[{_HD}]{{3,4}})(?:{_GLUE}){{1,3}}"
                  rf"(?:\d{{4}}|[{_HD}]{{4}})(?![0-9]|[{_HD}](?![야요고랑라었]))"),  # 오육칠팔이야
     ("여권번호", r"(?<![A-Za-z0-9])[MSRODmsrod]\d{8}(?![0-9])|(?<![A-Za-z0-9])[MSRODmsrod]\d{3}[A-Za-z]\d{4}(?![0-9])"),
     ("차량번호", rf"(?:(?:{_REGION})\s?)?{NB}\d{{2,3}}\s?[{_PLATE_H}]\s?\d{{4}}{NA}"),
     # Accounts: a bank name (or 계좌) then digits, or any long hyphenated run the rules above left.
     ("계좌", rf"(?:(?:{BANKS})(?:\s?은행)?(?:\s?계좌(?:번호)?)?[\s:은는이가]*|계좌(?:번호)?[\s:은는이가]*)\d[\d\- ]{{7,20}}\d"
-              rf"|{NB}(?=(?:\d-?){{10}})\d{{2,6}}-\d{{2,6}}-\d{{2,7}}(?:-\d{{1,3}})?{NA}|{NB}\d{{10,16}}{NA}"),
+              rf"|{NB}(?=(?:\d-?){{10}})\d{{2,6}}-\d{{2,6}}-\d{{2,7}}(?:-\d{{1,3}})?{NA}"
+              # a bare digit run, unless it is an order/tracking number or a toll-free 080 line
+              rf"|(?<!주문번호 )(?<!주문번호: )(?<!주문번호 : )(?<!송장번호 )(?<!거부 )(?<!승인번호 ){NB}(?!080)\d{{10,16}}{NA}"),
     ("생년월일", r"(?:생년월일|생년|생일|출생|태어난\s?날|DOB|dob)[\s:은는이가]*(?:(?:19|20)?\d{2}\s?[년./\-]\s?)?\d{1,2}\s?[월./\-/]\s?\d{1,2}일?"
                r"|(?:19|20)?\d{2}\s?[년./\-]\s?\d{1,2}\s?[월./\-]\s?\d{1,2}일?\s?생(?!각|활|산|선|기|겼|긴|길|존|명)"
                r"|(?:생년월일|생일|DOB|dob)[\s:은는이가]*(?:\d{6,8}|(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]))(?![0-9])"),
@@ -324,7 +325,7 @@ def _latin_name(words: list[str], before: str, after: str) -> bool:
         return False
     if _LATIN_PERSON_AFTER.match(after):
         return True
-    return len(words) >= 2 and bool(_ID_WORDS.search(before))
+    return len(words) >= 2 and bool(_ID_WORDS.search(before[-16:]))  # the cue just before it
 
 
 _CUES = ({"", "이", "아", "야"} | {"이" + p for p in _I_PART.split("|")} | set(_TITLE.split("|"))
@@ -401,7 +402,8 @@ def _is_name(cand: str, sur: str, cue: str, tail: bool = False):
         # a name kiwi knows stands alone; a string it has never seen (임다운) needs a particle or cue
         # after it, else every unknown 3-syllable word starting with 조/오/이 would be one (조오치)
         if (level >= 1 and (given in COMMON_GIVEN or (cue and (_known_given(given) or not _is_word(given))))) \
-                or level >= 3 or (given in COMMON_GIVEN and not _in_dictionary(cand) and _aligned(cand + cue, len(cand))) \
+                or level >= 3 or (given in COMMON_GIVEN and not _in_dictionary(cand) and not _noun_particle(cand)
+                                  and _aligned(cand + cue, len(cand))) \
                 or (strong and (
                 level >= 1 or _known_given(given) or _surname_first(cand, sur))):
             return _nominal(cand + cue, cand)  # 이상하네, 설치하는: a verb, not 이 + 상하
@@ -445,6 +447,14 @@ def _aligned(word: str, end: int) -> bool:
     이|정도 (이정 + 도) or 조은|거 read across it."""
     toks = _kiwi().tokenize(word)
     return any(t.start + t.len == end or (t.start == 0 and t.len == end + 1 and word[end] == "이") for t in toks)
+
+
+@lru_cache(maxsize=100_000)
+def _noun_particle(word: str) -> bool:
+    """kiwi reads `word` as a dictionary noun + a particle (조정 + 은), not surname + given name."""
+    best, _ = _kiwi().analyze(word, top_n=1)[0]
+    return (len(best) == 2 and best[0].tag == "NNG" and not getattr(best[0], "oov", False)
+            and best[1].tag.startswith("J"))
 
 
 @lru_cache(maxsize=100_000)
@@ -892,7 +902,8 @@ _SCAN = [
                           r"|공\s?일\s?공(?:\s?[공영일이삼사오육칠팔구]){8}")),
     ("주민번호", re.compile(r"(?<![0-9])\d{6}\s?-?\s?[1-8]\d{6}(?![0-9])")),
     ("카드번호", re.compile(r"(?<![0-9])\d{4}[- ]?\d{4}[- ]?\d{4}[- ]?\d{4}(?![0-9])")),
-    ("계좌", re.compile(r"(?<![0-9])(?=(?:\d-?){10})\d{2,6}-\d{2,6}-\d{2,7}(?![0-9])|(?<![0-9])\d{10,}(?![0-9])")),
+    ("계좌", re.compile(r"(?<![0-9])(?=(?:\d-?){10})\d{2,6}-\d{2,6}-\d{2,7}(?![0-9])"
+                      r"|(?<!주문번호 )(?<!주문번호 : )(?<!거부 )(?<![0-9])(?!080)\d{10,}(?![0-9])")),
     ("이메일", re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+\.[A-Za-z.]{2,}")),
     ("IP", re.compile(r"(?<![0-9.])\d{1,3}(?:\.\d{1,3}){3}(?![0-9])")),
     ("주소", re.compile(r"\d{1,4}\s?동\s?\d{1,4}\s?호")),
