@@ -89,8 +89,9 @@ def _shapes(text: str):
         if typ == "IP" and ":" in m.group(0) and not re.search(r"[0-9A-Fa-f]{3}", m.group(0)):
             continue  # 12:30:45 is a clock
         if typ == "계좌" and "-" not in m.group(0) and (
-                m.group(0).startswith("080") or re.search(r"(?:주문|송장|승인|예약)\s?번호\s?:?\s?$|거부\s?$", norm[:s])):
-            continue  # an order, tracking or approval number, a toll-free opt-out line: no one's account
+                m.group(0).startswith("080") or re.search(r"(?:주문|송장|승인|예약)\s?번호\s?:?\s?$|거부\s?$", norm[:s])
+                or re.match(r"\.(?:jpe?g|png|gif|mp4|pdf)", norm[e:], re.I)):
+            continue  # an order/tracking number, a toll-free opt-out line, a file name: no one's account
         if typ == "아이디":  # report the handle, not its cue word
             s = e - len(m.group(0).split()[-1].split(":")[-1])
         yield typ, s, e
