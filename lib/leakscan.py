@@ -16,6 +16,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections import Counter
+from itertools import accumulate
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Callable, Iterable
@@ -49,8 +50,8 @@ def normalise_digits(text: str) -> str:
 _D6DATE = r"\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
 _SHAPES: list[tuple[str, str]] = [
     # written addresses of things online first, so their digits are not read as phones
-    ("URL", r"(?:https?://|www\.)\S+|\b[\w\-]+(?:\.[\w\-]+)*\.(?:com|net|org|kr|io|me|ly|be|gl|app|dev|co)/\S*"),
-    ("이메일", r"[\w.+\-]+\s?(?:@|＠|골뱅이|\(at\)|\[at\])\s?[\w\-]+(?:\.[\w\-]+)*\.[A-Za-z]{2,}"),
+    ("URL", r"(?:https?://|www\.)[^\s\x00]+|(?<![\w\-.])[\w\-]+(?:\.[\w\-]+)*\.(?:com|net|org|kr|io|me|ly|be|gl|app|dev|co)/[^\s\x00]*"),
+    ("이메일", r"(?<![\w.+\-])[\w.+\-]+\s?(?:@|＠|골뱅이|\(at\)|\[at\])\s?[\w\-]+(?:\.[\w\-]+)*\.[A-Za-z]{2,}"),
     ("IP", r"(?<![\w.:])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])"
            r"|(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){2,7}:?[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{1,4}){0,6}(?![\w:])"),
     ("주민번호", rf"(?<!\d){_D6DATE}\s?[-–]?\s?[1-4]\d{{6}}(?!\d)"),
@@ -59,20 +60,23 @@ _SHAPES: list[tuple[str, str]] = [
              r"[\s\-]?\d\d[\s\-]\d{6}[\s\-]\d\d(?!\d)"),
     ("카드번호", r"(?<!\d)\d{4}(?P<sep>[\s\-.]?)\d{4}(?P=sep)\d{4}(?P=sep)\d{4}(?!\d)|(?<!\d)3[47]\d\d[\s\-]?\d{6}[\s\-]?\d{5}(?!\d)"),
     # mobile numbers: the prefix, then 7-8 more digits with at most a few words of filler between groups
-    ("전화번호", r"(?<!\d)(?:\+\s?82[\s\-.]*0?1|01)[016789](?:[^\d\n]{0,12}?\d){7,8}(?!\d)"
+    ("전화번호", r"(?<!\d)(?:\+\s?82[\s\-.]*0?1|01)[016789](?:[^\d\n\x00]{0,12}?\d){7,8}(?!\d)"
              r"|(?<!\d)0(?:2|3[1-3]|4[1-4]|5[1-5]|6[1-4]|70)[\s\-.)]{0,2}\d{3,4}[\s\-.]{0,2}\d{4}(?!\d)"),
     ("여권번호", r"(?<![A-Za-z0-9])[MSRODmsrod](?:\d{8}|\d{3}[A-Za-z]\d{4})(?!\d)"),
     ("차량번호", r"(?<!\d)\d{2,3}\s?[가나다라마거너더러머버서어저고노도로모보소오조구누두루무부수우주아바사자배하허호]\s?\d{4}(?!\d)"),
     ("계좌", r"(?<![\d\-])(?=(?:\d-?){10})\d{2,6}-\d{2,6}-\d{2,7}(?:-\d{1,3})?(?![\d\-])|(?<!\d)\d{10,16}(?!\d)"),
-    ("주소", r"(?<!\d)\d{1,4}\s?동\s?\d{1,4}\s?호|[가-힣]+(?:대로|로|길)\s?\d+\s?번?길\s?\d+(?:-\d+)?(?![\d가-힣])"
-           r"|[가-힣]{2,}(?:동|리)\s\d{1,4}-\d{1,4}(?!\d)"),
+    ("주소", r"(?<!\d)\d{1,4}\s?동\s?\d{1,4}\s?호|(?<![가-힣])[가-힣]+(?:대로|로|길)\s?\d+\s?번?길\s?\d+(?:-\d+)?(?![\d가-힣])"
+           r"|(?<![가-힣])[가-힣]{2,}(?:동|리)\s\d{1,4}-\d{1,4}(?!\d)"),
     # a handle after its cue word (and a space or colon), holding a digit, "_" or "." as handles do
     ("아이디", r"(?<![A-Za-z])(?:아이디|아디|ID|id|인스타|카톡|insta)(?![A-Za-z])\s?[:은는]?\s"
               r"@?(?=[\w.\-]*[\d_.])[A-Za-z][\w.\-]{2,}|(?<![\w@])@[A-Za-z][\w.]{2,}"),
 ]
 _SHAPE_RX = re.compile("|".join(f"(?P<s{i}>{p})" for i, (_, p) in enumerate(_SHAPES)))
 _SHAPE_TYPE = {f"s{i}": t for i, (t, _) in enumerate(_SHAPES)}
-_SHAPE_HINT = re.compile(r"\d|@|＠|골뱅이|\(at\)|www\.|://|[공영일이삼사오육칠팔구]{3}|아이디|아디|ID|id|인스타|카톡")
+# texts worth the number pass: 4+ digits close together (every number shape has them), or an
+# address/ID/birthday cue; "3시 30분" and "2명" are not looked at again
+_SHAPE_HINT = re.compile(r"\d(?:[^\d\x00]{0,12}\d){3}|@|＠|골뱅이|\(at\)|www\.|://|[공영일이삼사오육칠팔구]{3}|아이디|아디|ID|id|"
+                         r"인스타|카톡|생일|생년|출생|DOB")
 # birth dates: a full date with a birth cue before it, or anywhere in identity-like text
 _BIRTH_CUE = re.compile(r"생년|생일|출생|DOB|[Bb]irth|태어난")
 _ID_TEXT = re.compile(r"생년|생일|출생|여권|[Pp]assport|성명|이름|DOB|[Bb]irth|신분|주민|탑승|예약자|<여권번호>|<주민번호>")
@@ -81,7 +85,7 @@ _DATE = re.compile(r"(?<![\d.])(?:(?:19|20)\d\d[.\-/년]\s?\d{1,2}[.\-/월]\s?\d
 
 
 def _shapes(text: str):
-    """(type, start, end) of every number or ID shape in one text."""
+    """(type, start, end) of every number or ID shape in `text` (one text, or texts joined by \x00)."""
     norm = normalise_digits(text)
     for m in _SHAPE_RX.finditer(norm):
         typ = _SHAPE_TYPE[m.lastgroup]
@@ -95,13 +99,15 @@ def _shapes(text: str):
         if typ == "아이디":  # report the handle, not its cue word
             s = e - len(m.group(0).split()[-1].split(":")[-1])
         yield typ, s, e
-    if _BIRTH_CUE.search(norm) or _ID_TEXT.search(norm):
-        cue_anywhere = bool(_ID_TEXT.search(norm))
-        for m in _DATE.finditer(norm):
-            before = norm[max(0, m.start() - 12):m.start()]
-            if cue_anywhere or _BIRTH_CUE.search(before):
-                if m.group(0)[:2] in ("19", "20") or _BIRTH_CUE.search(before):
-                    yield "생년월일", m.start(), m.end()
+    lo = 0
+    for part in norm.split("\x00"):  # birth dates: decided per text, by the cues in that text
+        if _BIRTH_CUE.search(part) or _ID_TEXT.search(part):
+            cue_anywhere = bool(_ID_TEXT.search(part))
+            for m in _DATE.finditer(part):
+                before = part[max(0, m.start() - 12):m.start()]
+                if (cue_anywhere and m.group(0)[:2] in ("19", "20")) or _BIRTH_CUE.search(before):
+                    yield "생년월일", lo + m.start(), lo + m.end()
+        lo += len(part) + 1
 
 
 # ------------------------------------------------------------------------------------ names
@@ -113,16 +119,27 @@ _AFTER_NAME = sorted(set("""이 가 은 는 을 를 의 도 만 랑 이랑 와 �
 # endings that follow a person, not an ordinary noun (for names that are also words: 수영, 하늘)
 _PERSON_ONLY = set("아 야 이가 이는 이도 이를 이랑 이한테 이에게 이한테서 씨 님 쌤 한테 에게 한테서 께 형 누나 언니 오빠 선배 "
                    "이네집 네집 씨가 씨는 씨도 씨한테 님이 님은 님도 님께".split())
-_PERSON_END = re.compile(r"(?<![가-힣<])([가-힣]{2,4}?)(아|야|씨|님|이가|이는|이랑|이한테|이도|이를)(?![가-힣])")
+_PERSON_END = re.compile(r"([가-힣]{2,4}?)(아|야|씨|님|이가|이는|이랑|이한테|이도|이를)")
+_WORD = re.compile(r"(?<![가-힣<])[가-힣]{3,7}(?![가-힣])")
 # the tag kiwi must give the ending for it to be a person's: vocative, the bound noun 씨, the suffix 님
 # or the hypocoristic 이 (지훈이가); a case particle alone (서울이가?) is not enough
 _ENDING_TAG = {"아": "JKV", "야": "JKV", "씨": "NNB", "님": "XSN"}
 
 
-@lru_cache(maxsize=1)
+_KIWI: list = []
+
+
+def use_kiwi(kiwi) -> None:
+    """Share an already loaded kiwipiepy.Kiwi (loading one takes seconds and ~300 MB). Only the
+    tokenizer is shared: what counts as a name here is decided by this module's own rules."""
+    _KIWI[:] = [kiwi]
+
+
 def _kiwi():
-    from kiwipiepy import Kiwi  # loaded once, lazily: a scan without name checks never needs it
-    return Kiwi(num_workers=0)
+    if not _KIWI:  # loaded once, lazily: a scan without name checks never needs it
+        from kiwipiepy import Kiwi
+        _KIWI.append(Kiwi(num_workers=0))
+    return _KIWI[0]
 
 
 @lru_cache(maxsize=200_000)
@@ -200,25 +217,28 @@ class Scanner:
 
     def scan(self, texts) -> list[Finding]:
         texts = ["" if t is None or t != t else str(t) for t in texts]
-        first: dict[str, int] = {}
-        for i, t in enumerate(texts):
-            if t:
-                first.setdefault(t, i)
         per_text: dict[str, list[tuple]] = {}
-        uniq = list(first)
+        uniq = [t for t in dict.fromkeys(texts) if t]  # each distinct text is scanned once
         joined = "\x00".join(uniq)
         starts = [0]
         for t in uniq[:-1]:
             starts.append(starts[-1] + len(t) + 1)
-        pos = 0  # one search over all texts finds those worth the number pass
-        while (m := _SHAPE_HINT.search(joined, pos)) is not None:
-            k = bisect.bisect_right(starts, m.start()) - 1
-            per_text.setdefault(uniq[k], []).extend(_shapes(uniq[k]))
-            pos = starts[k] + len(uniq[k]) + 1
-
         def add(at: int, end: int, typ: str):
             k = bisect.bisect_right(starts, at) - 1
             per_text.setdefault(uniq[k], []).append((typ, at - starts[k], end - starts[k]))
+
+        pos, hinted = 0, []  # one search over all texts finds those worth the number pass
+        while (m := _SHAPE_HINT.search(joined, pos)) is not None:
+            k = bisect.bisect_right(starts, m.start()) - 1
+            hinted.append(k)
+            pos = starts[k] + len(uniq[k]) + 1
+        for a in range(0, len(hinted), 5000):  # then the shapes over those texts joined, in chunks
+            ks = hinted[a:a + 5000]
+            sub_starts = list(accumulate([0] + [len(uniq[k]) + 1 for k in ks[:-1]]))
+            for typ, s0, e0 in _shapes("\x00".join(uniq[k] for k in ks)):
+                j = bisect.bisect_right(sub_starts, s0) - 1
+                k = ks[j]
+                add(starts[k] + s0 - sub_starts[j], starts[k] + e0 - sub_starts[j], typ)
 
         if self._name_rx is not None:
             for m in self._name_rx.finditer(joined):
@@ -229,24 +249,21 @@ class Scanner:
                     continue  # 수영 하러 가자, 수영이 좋아: the word; 수영이가, 수영아, 수영씨: the person
                 add(m.start("n"), m.end("n"), "이름")
         if self.proper_nouns:
-            for m in _PERSON_END.finditer(joined):
-                stem = m.group(1)
-                if stem in self.keep or self._is_fake(joined, m.start(1)) or stem in self.names:
-                    continue
-                if _person_nnp(m.group(0), stem):
-                    add(m.start(1), m.end(1), "이름")
-        out = []
-        for t, found in per_text.items():
-            i = first[t]
-            for typ, s, e in sorted(set(found), key=lambda f: (f[1], -f[2])):
-                out.append(Finding(typ, t[s:e], i, s, e))
-        # the same text at other positions has the same findings
-        dup = {}
-        for i, t in enumerate(texts):
-            if t and first[t] != i:
-                dup.setdefault(first[t], []).append(i)
-        out += [Finding(f.type, f.value, j, f.start, f.end) for f in list(out) for j in dup.get(f.index, ())]
-        return sorted(out, key=lambda f: (f.index, f.start))
+            # kiwi once per distinct word with a person ending, then find the flagged words again
+            flagged = {}
+            for w in set(_WORD.findall(joined)):
+                m = _PERSON_END.fullmatch(w)
+                if m and m.group(1) not in self.keep and m.group(1) not in self.names and \
+                        not self._is_fake(w, 0) and _person_nnp(w, m.group(1)):
+                    flagged[w] = len(m.group(1))
+            if flagged:
+                rx = re.compile(r"(?<![가-힣<])(?:" + "|".join(map(re.escape, sorted(flagged, key=len, reverse=True)))
+                                + r")(?![가-힣])")
+                for m in rx.finditer(joined):
+                    add(m.start(), m.start() + flagged[m.group(0)], "이름")
+        spans = {t: sorted(set(found), key=lambda f: (f[1], -f[2])) for t, found in per_text.items()}
+        # every position holding a flagged text gets its findings (a set lookup per text)
+        return [Finding(typ, t[s:e], i, s, e) for i, t in enumerate(texts) if t in spans for typ, s, e in spans[t]]
 
 
 def scan(texts, names: Iterable[str] = (), keep_words: Iterable[str] = (), pseudonyms: Iterable[str] = (),
