@@ -1,5 +1,7 @@
 """Masks personal data in Korean chat text (names -> keyed pseudonyms, numbers/IDs -> <tokens>).
-Owns `Anonymizer`, the final `leak_scan` and `LeakError`; no file I/O.
+Owns `Anonymizer`, the name review (`name_review`, `python -m lib.privacy names`), `leak_scan`, `LeakError`.
+
+The final scan that does not trust this module lives in lib.leakscan.
 
 Speed: `mask_many` masks each unique string once (chats repeat a lot), skips the ~90% of messages
 that carry no digit, '@', URL, known name or name-like word (one regex pass over a joined block),
@@ -478,18 +480,11 @@ def _in_dictionary(word: str) -> bool:
 
 
 @lru_cache(maxsize=200_000)
-def _in_context(window: str, at: int, stem: str, mode: str = "nominal") -> bool:
+def _in_context(window: str, at: int, stem: str) -> bool:
     """kiwi, reading the words around a candidate (window[at:]), starts no verb or adjective inside
     it: 지은 지 오래된 (짓 + 은) is not the name 지은."""
     end = at + len(stem)
     return not any(at <= t.start < end and t.tag[0] in "VXE" and t.tag != "XSN" for t in _kiwi().tokenize(window))
-
-
-@lru_cache(maxsize=100_000)
-def _unknown(word: str) -> bool:
-    """kiwi has no confident reading of `word` (채아, 도아): a rare name more likely than a word."""
-    best, score = _kiwi().analyze(word, top_n=1)[0]
-    return score < -21.5 and all(t.tag.startswith("N") or getattr(t, "oov", False) for t in best)
 
 
 @lru_cache(maxsize=100_000)
@@ -693,7 +688,7 @@ class Anonymizer:
         def candidate(m, word, at):
             name, how = self._name_decision(word) or (None, None)
             if isinstance(how, str):  # kiwi must confirm it in the words around it
-                name = name if _in_context(*_window(m.string, at, at + len(word)), name, how) else None
+                name = name if _in_context(*_window(m.string, at, at + len(word)), name) else None
             if name is None and m.groupdict().get("ttl"):
                 sur, _ = _split_surname(word) if len(word) >= 3 else ("", word)
                 own = m.groupdict().get("own")
