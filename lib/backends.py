@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import threading
+import unicodedata
 import urllib.error
 import urllib.request
 import weakref
@@ -23,7 +24,7 @@ from pathlib import Path
 
 from lib import config, fileio, models, runs
 from lib.backend import Backend, cut, settings
-from lib.tokenizer import light_tokenizer
+from lib.tokenizer import light_tokenizer, normalize
 
 log = logging.getLogger(__name__)
 
@@ -191,7 +192,8 @@ class LlamaCppBackend(Backend):
         self.eos_id = self.llm.token_eos()
 
     def prompt_ids(self, prompt: str) -> list[int]:
-        """Token ids of a rendered prompt, by the Hugging Face tokenizer (exactly as in training)."""
+        """Token ids of a rendered prompt, by the Hugging Face tokenizer (exactly as in training, its
+        normalizer included: llama.cpp's own tokenizer would skip NFC and split decomposed Hangul apart)."""
         return self.tokenizer(prompt, add_special_tokens=False)["input_ids"]
 
     def _stream(self, prompt, g):
@@ -253,14 +255,20 @@ def _close_quietly(ref) -> None:
 # ------------------------------------------------------------------------------------------ remote
 class RemoteBackend(Backend):
     """Any OpenAI-compatible server (llama.cpp server, vLLM, Ollama, behind a tunnel). With a local
-    tokenizer (the adapter folder) the prompt is rendered here and sent to /completions, so the
-    server needs no chat template; without one, messages go to /chat/completions."""
+    tokenizer (the adapter folder) the prompt is rendered and tokenized here and /completions gets the
+    token ids (prompt_as="ids"): llama.cpp's server would tokenize text without the tokenizer's normalizer
+    (NFC for polyglot), so ids are the one form that is exactly what training saw. prompt_as="text" (servers
+    that take no ids, e.g. Ollama) sends the normalized text. Without a tokenizer, messages go to
+    /chat/completions."""
 
     name = "remote"
 
     def __init__(self, base_url: str, model: str, api_key: str | None = None, *, tokenizer_dir=None,
-                 timeout: float = 120, context_length: int | None = None):
+                 timeout: float = 120, context_length: int | None = None, prompt_as: str = "ids"):
         super().__init__()
+        if prompt_as not in ("ids", "text"):
+            raise ValueError(f"remote backend: prompt_as={prompt_as!r}, expected 'ids' or 'text'")
+        self.prompt_as = prompt_as
         if not base_url or not str(base_url).startswith(("http://", "https://")):
             raise ValueError(f"remote backend: base_url {base_url!r} must start with http:// or https:// "
                              "(e.g. http://127.0.0.1:8080/v1)")
@@ -292,10 +300,21 @@ class RemoteBackend(Backend):
         if g["repetition_penalty"] != 1.0:       # llama.cpp server / vLLM names
             body["repeat_penalty"] = body["repetition_penalty"] = g["repetition_penalty"]
         if isinstance(prompt, str):
-            body["prompt"] = prompt
+            body["prompt"] = self._prompt(prompt)
             return "/completions", body
-        body["messages"] = [{"role": m["role"], "content": m["content"]} for m in prompt]
+        # the server's template and tokenizer take it from here; NFC is the form polyglot's tokenizer
+        # applies and the one Korean keyboards mostly send
+        body["messages"] = [{"role": m["role"], "content": unicodedata.normalize("NFC", m["content"])}
+                            for m in prompt]
         return "/chat/completions", body
+
+    def _prompt(self, prompt: str):
+        """What /completions gets for a rendered prompt: our token ids, or text in the tokenizer's form."""
+        if self.tokenizer is None:
+            return unicodedata.normalize("NFC", prompt)
+        if self.prompt_as == "ids":
+            return self.tokenizer(prompt, add_special_tokens=False)["input_ids"]
+        return normalize(self.tokenizer, prompt)
 
     def _post(self, route: str, body: dict):
         req = urllib.request.Request(self.base_url + route, data=json.dumps(body).encode("utf-8"),
@@ -383,7 +402,7 @@ def open_backend(spec: dict) -> Backend:
     local:    adapter (or model), quant ("auto"|"nf4"|"int8"|None), device, threads
     llamacpp: gguf, tokenizer (adapter folder), n_ctx, threads, mmap; with repo (+ token) missing files
               are fetched from that Hugging Face repo
-    remote:   base_url, model, api_key, tokenizer (optional), timeout
+    remote:   base_url, model, api_key, tokenizer (optional), timeout, prompt_as ("ids" | "text")
     """
     if not isinstance(spec, dict):
         raise TypeError(f"backend spec must be a dict, got {type(spec).__name__}")
@@ -410,4 +429,5 @@ def open_backend(spec: dict) -> Backend:
     need("base_url")
     need("model")
     return RemoteBackend(spec["base_url"], spec["model"], spec.get("api_key"), tokenizer_dir=spec.get("tokenizer"),
-                         timeout=float(spec.get("timeout", 120)), context_length=spec.get("context_length"))
+                         timeout=float(spec.get("timeout", 120)), context_length=spec.get("context_length"),
+                         prompt_as=spec.get("prompt_as", "ids"))

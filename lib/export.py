@@ -1,20 +1,21 @@
-"""Serving files for the chat page: the adapter merged into its base, a GGUF for llama.cpp (written with
-the `gguf` package, quantized), a pre-quantized 4-bit checkpoint for PyPI-only installs, hub upload.
+"""Serving files for the chat page: the adapter merged into its base, a GGUF for llama.cpp checked against
+the merged model, a pre-quantized 4-bit checkpoint for PyPI-only installs, and the upload of what the page needs.
 
     python -m lib.export merge outputs/adapters/latest outputs/export/merged
     python -m lib.export gguf  outputs/export/merged outputs/export/model-Q4_K_M.gguf --qtype Q4_K_M
+    python -m lib.export verify outputs/export/model-Q4_K_M.gguf outputs/export/merged data/processed/me
     python -m lib.export 4bit  outputs/adapters/latest outputs/export/nf4
     python -m lib.export push  me/malbeot-private outputs/export/model-Q4_K_M.gguf outputs/adapters/latest
 
-Why our own GGUF writer: llama.cpp's convert_hf_to_gguf.py (0.3.36) breaks under transformers 5 (reads
-`rotary_pct`) and refuses polyglot's tokenizer (its pre-tokenizer hash is not in its list). The model
-side is small for these two architectures (gguf's own tensor-name map does the naming); the tokenizer is
-mapped by what its pre-tokenizer *is*, and the tests prove llama.cpp then tokenizes like Hugging Face.
+`gguf` verifies by default when the run's malbeot.json names its dataset (lib.gguf_verify: tokens,
+greedy choices, reply NLL against the merged model) and exits 1 naming the first text that tokenizes
+differently. `push` refuses a GGUF without a passing verify file (--force overrides) and uploads the
+blind-test pairs (outputs/report/blind_pairs.json) to the repo root for the page's blind test.
+The writer itself is lib.gguf_writer.
 """
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import re
@@ -22,21 +23,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from lib import config, fileio, models, runs
+from lib import blind, config, fileio, gguf_verify, models, runs
+from lib.gguf_writer import QTYPES, to_gguf
 
 log = logging.getLogger(__name__)
-
-# HF architecture -> llama.cpp architecture (gguf.MODEL_ARCH member name)
-ARCHS = {"GPTNeoXForCausalLM": "GPTNEOX", "PhiForCausalLM": "PHI2"}
-
-# qtypes written directly by gguf-py, and llama.cpp's quantizer file types for the rest
-DIRECT_QTYPES = ("F32", "F16", "BF16", "Q8_0")
-LLAMA_FTYPES = {"Q4_0": 2, "Q4_1": 3, "Q5_0": 8, "Q5_1": 9, "Q2_K": 10, "Q3_K_M": 12, "Q4_K_S": 14,
-                "Q4_K_M": 15, "Q5_K_S": 16, "Q5_K_M": 17, "Q6_K": 18}
-QTYPES = DIRECT_QTYPES + tuple(LLAMA_FTYPES)
-
-# llama.cpp's GPT-2 split regex, which Hugging Face's ByteLevel(use_regex=True) also applies
-GPT2_SPLIT = r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"
 
 
 # ------------------------------------------------------------------------------------------ merge
@@ -74,257 +64,6 @@ def _copy_meta(adapter_dir: Path, out: Path, **extra) -> None:
     runs.write_meta(out, {**runs.read_meta(adapter_dir), **extra, "adapter": str(adapter_dir)})
 
 
-# ------------------------------------------------------------------------------------------- GGUF
-def pre_tokenizer_name(tokenizer_json: dict) -> str:
-    """llama.cpp's pre-tokenizer name for a Hugging Face tokenizer.json, by what it does (not by hash).
-
-    polyglot-ko (and the tiny stand-ins) use a bare ByteLevel pre-tokenizer with its GPT-2 regex,
-    which is llama.cpp's "gpt-2". Anything else is refused rather than silently mis-tokenized.
-    """
-    model = tokenizer_json.get("model", {})
-    if model.get("type") != "BPE":
-        raise ValueError(f"tokenizer model {model.get('type')!r} is not supported: expected byte-level BPE")
-    pre = tokenizer_json.get("pre_tokenizer") or {}
-    steps = pre.get("pretokenizers", [pre]) if pre.get("type") == "Sequence" else [pre]
-    kinds = [s.get("type") for s in steps]
-    if kinds == ["ByteLevel"] and steps[0].get("use_regex", True) and not steps[0].get("add_prefix_space"):
-        return "gpt-2"
-    if (kinds == ["Split", "ByteLevel"] and not steps[1].get("use_regex", True)
-            and steps[0].get("pattern", {}).get("Regex") == GPT2_SPLIT):
-        return "gpt-2"
-    raise ValueError(f"pre-tokenizer {json.dumps(pre)[:300]} has no known llama.cpp equivalent: "
-                     "expected ByteLevel with the GPT-2 regex (pass pre=... to to_gguf to force one)")
-
-
-def llama_chat_template(template: str | None) -> str | None:
-    """The template without the {% generation %} markers (training-only; llama.cpp's Jinja lacks them)."""
-    if not template:
-        return template
-    return re.sub(r"\{%-?\s*(end)?generation\s*-?%\}", "", template)
-
-
-def _vocab(tok, n_vocab: int):
-    """Tokens (byte-level strings as in tokenizer.json) and their llama.cpp types, padded to n_vocab."""
-    import gguf
-
-    reverse = {i: t for t, i in tok.get_vocab().items()}
-    added = {i: a for i, a in tok.added_tokens_decoder.items()}
-    if len(reverse) > n_vocab:
-        raise ValueError(f"tokenizer has {len(reverse)} tokens but the model only {n_vocab} embeddings")
-    tokens, types = [], []
-    for i in range(n_vocab):
-        if i not in reverse:  # polyglot pads its 30003 tokens to 30080 embeddings
-            tokens.append(f"[PAD{i}]")
-            types.append(gguf.TokenType.UNUSED)
-        elif i in added:
-            tokens.append(added[i].content)
-            types.append(gguf.TokenType.CONTROL if added[i].special else gguf.TokenType.USER_DEFINED)
-        else:
-            tokens.append(reverse[i])
-            types.append(gguf.TokenType.NORMAL)
-    return tokens, types
-
-
-def _hparams(cfg) -> dict:
-    """The numbers llama.cpp needs, read the same way for transformers 4 and 5 configs."""
-    rope = dict(getattr(cfg, "rope_parameters", None) or {})
-    partial = rope.get("partial_rotary_factor") or getattr(cfg, "partial_rotary_factor", None) \
-        or getattr(cfg, "rotary_pct", None) or 1.0
-    theta = rope.get("rope_theta") or getattr(cfg, "rope_theta", None) or getattr(cfg, "rotary_emb_base", None) \
-        or 10000.0
-    head_dim = cfg.hidden_size // cfg.num_attention_heads
-    return dict(n_ctx=cfg.max_position_embeddings, n_embd=cfg.hidden_size, n_layer=cfg.num_hidden_layers,
-                n_ff=cfg.intermediate_size, n_head=cfg.num_attention_heads,
-                n_head_kv=getattr(cfg, "num_key_value_heads", None) or cfg.num_attention_heads,
-                n_rot=int(partial * head_dim), theta=float(theta), eps=float(cfg.layer_norm_eps),
-                head_dim=head_dim)
-
-
-def _shards(merged_dir: Path) -> list[Path]:
-    files = sorted(merged_dir.glob("*.safetensors"))
-    if not files:
-        raise FileNotFoundError(f"no *.safetensors in {merged_dir}: expected a folder written by export.merge")
-    return files
-
-
-def _tensor_shapes(merged_dir: Path):
-    """(name, shape) of every stored tensor, from the safetensors headers only."""
-    from safetensors import safe_open
-
-    for f in _shards(merged_dir):
-        with safe_open(str(f), framework="pt") as st:
-            for name in st.keys():
-                yield name, tuple(st.get_slice(name).get_shape())
-
-
-def _tensors(merged_dir: Path):
-    """(name, torch tensor) from the safetensors shards, one at a time (memory-mapped, no full copy)."""
-    from safetensors import safe_open
-
-    for f in _shards(merged_dir):
-        with safe_open(str(f), framework="pt") as st:
-            for name in st.keys():
-                yield name, st.get_tensor(name)
-
-
-def _convert_tensor(name: str, t, arch: str, hp: dict):
-    """HF layout -> llama.cpp layout. GPT-NeoX interleaves q/k/v per head; llama.cpp wants [q; k; v]."""
-    import torch
-
-    if arch == "GPTNEOX" and ".attention.query_key_value." in name:
-        n_head, hd = hp["n_head"], hp["head_dim"]
-        rest = t.shape[1:]
-        t = t.reshape(n_head, 3, hd, *rest).transpose(0, 1).reshape(3 * n_head * hd, *rest)
-    return t.to(torch.float32).numpy()
-
-
-def _ggml_type(shape: tuple, qtype: str):
-    """The type a tensor is stored in: 1-D tensors (norms, biases) stay F32 as llama.cpp expects;
-    a matrix whose rows are not a multiple of the quant block falls back to F16."""
-    import gguf
-
-    Q = gguf.GGMLQuantizationType
-    if len(shape) <= 1 or qtype == "F32":
-        return Q.F32
-    target = Q[qtype]
-    if shape[-1] % gguf.GGML_QUANT_SIZES[target][0]:
-        return Q.F16
-    return target
-
-
-def _nbytes(shape: tuple, ggml_type) -> int:
-    import math
-
-    import gguf
-
-    block, size = gguf.GGML_QUANT_SIZES[ggml_type]
-    return math.prod(shape) // block * size
-
-
-def _encode(data, ggml_type):
-    import gguf
-    import numpy as np
-
-    Q = gguf.GGMLQuantizationType
-    if ggml_type == Q.F32:
-        return data.astype(np.float32)
-    if ggml_type == Q.F16:
-        return data.astype(np.float16)
-    return gguf.quants.quantize(data, ggml_type)
-
-
-def to_gguf(merged_dir: str | Path, out_path: str | Path, qtype: str = "Q4_K_M", *, pre: str | None = None,
-            threads: int | None = None) -> Path:
-    """Write a llama.cpp GGUF (model + tokenizer + chat template) from a merged HF folder.
-
-    F32/F16/BF16/Q8_0 are written directly by gguf-py; K-quants (Q4_K_M, ...) go through an F16/BF16
-    intermediate and llama.cpp's own quantizer (llama_cpp.llama_model_quantize).
-    """
-    qtype = qtype.upper()
-    if qtype not in QTYPES:
-        raise ValueError(f"qtype={qtype!r}: expected one of {', '.join(QTYPES)}")
-    merged_dir, out_path = config.resolve(merged_dir), config.resolve(out_path)
-    if not (merged_dir / "config.json").is_file():
-        raise FileNotFoundError(f"{merged_dir} has no config.json: expected a merged model folder "
-                                "(python -m lib.export merge ADAPTER OUT)")
-    if qtype in LLAMA_FTYPES:
-        return _quantize_llama(merged_dir, out_path, qtype, pre=pre, threads=threads)
-    with fileio.atomic_path(out_path) as tmp:
-        _write_gguf(merged_dir, tmp, qtype, pre=pre)
-    return out_path
-
-
-def _write_gguf(merged_dir: Path, out: Path, qtype: str, *, pre: str | None) -> None:
-    import gguf
-    from tqdm.auto import tqdm
-    from transformers import AutoConfig, AutoTokenizer
-
-    cfg = AutoConfig.from_pretrained(merged_dir)
-    hf_arch = (cfg.architectures or ["?"])[0]
-    if hf_arch not in ARCHS:
-        raise ValueError(f"{merged_dir}: architecture {hf_arch!r} is not supported; expected one of {list(ARCHS)}")
-    arch = ARCHS[hf_arch]
-    hp = _hparams(cfg)
-    tok = AutoTokenizer.from_pretrained(merged_dir)
-    tok_json = json.loads((merged_dir / "tokenizer.json").read_text(encoding="utf-8"))
-
-    w = gguf.GGUFWriter(str(out), gguf.MODEL_ARCH_NAMES[gguf.MODEL_ARCH[arch]])
-    w.add_name(merged_dir.name)
-    w.add_context_length(hp["n_ctx"])
-    w.add_embedding_length(hp["n_embd"])
-    w.add_block_count(hp["n_layer"])
-    w.add_feed_forward_length(hp["n_ff"])
-    w.add_head_count(hp["n_head"])
-    w.add_rope_dimension_count(hp["n_rot"])
-    w.add_rope_freq_base(hp["theta"])
-    w.add_layer_norm_eps(hp["eps"])
-    if arch == "GPTNEOX":
-        w.add_parallel_residual(bool(getattr(cfg, "use_parallel_residual", True)))
-    else:
-        w.add_head_count_kv(hp["n_head_kv"])
-    ftype = {"F32": 0, "F16": 1, "BF16": 32, "Q8_0": 7}[qtype]
-    w.add_file_type(ftype)
-    w.add_quantization_version(gguf.GGML_QUANT_VERSION)
-
-    # tokenizer: byte-level BPE, the vocab and merges exactly as in tokenizer.json
-    tokens, types = _vocab(tok, cfg.vocab_size)
-    w.add_tokenizer_model("gpt2")
-    w.add_tokenizer_pre(pre or pre_tokenizer_name(tok_json))
-    w.add_token_list(tokens)
-    w.add_token_types(types)
-    special = gguf.SpecialVocab(merged_dir, load_merges=True, n_vocab=len(tokens))
-    with_special = tok("a")["input_ids"]
-    plain = tok("a", add_special_tokens=False)["input_ids"]
-    special.add_special_token["bos"] = len(with_special) > len(plain) and with_special[0] == tok.bos_token_id
-    special.add_special_token["eos"] = len(with_special) > len(plain) and with_special[-1] == tok.eos_token_id
-    special.chat_template = llama_chat_template(tok.chat_template)
-    special.add_to_gguf(w, quiet=True)
-
-    # header first (shapes and types from the safetensors headers), then one tensor at a time
-    import numpy as np
-
-    names = gguf.get_tensor_name_map(gguf.MODEL_ARCH[arch], hp["n_layer"])
-    plan = {}
-    for name, shape in _tensor_shapes(merged_dir):
-        if name.endswith((".rotary_emb.inv_freq", ".attention.bias", ".attention.masked_bias")):
-            continue
-        new = names.get_name(name, try_suffixes=(".weight", ".bias"))
-        if new is None:
-            raise ValueError(f"tensor {name!r} of {merged_dir} has no llama.cpp name for {arch}")
-        ggml_type = _ggml_type(shape, qtype)
-        w.add_tensor_info(new, shape, np.dtype(np.float32), _nbytes(shape, ggml_type), raw_dtype=ggml_type)
-        plan[name] = ggml_type
-    w.write_header_to_file()
-    w.write_kv_data_to_file()
-    w.write_ti_data_to_file()
-    for name, t in tqdm(_tensors(merged_dir), total=len(plan), desc=f"GGUF {qtype}", leave=False):
-        if name in plan:
-            w.write_tensor_data(_encode(_convert_tensor(name, t, arch, hp), plan[name]))
-    w.close()
-
-
-def _quantize_llama(merged_dir: Path, out_path: Path, qtype: str, *, pre, threads) -> Path:
-    import llama_cpp
-
-    logging.getLogger("llama-cpp-python").setLevel(logging.ERROR)  # not a line per tensor
-
-    # lossless intermediate: the merged weights' own 16-bit type (fp32 tiny models stay F32)
-    src_dtype = json.loads((merged_dir / "config.json").read_text(encoding="utf-8")).get("dtype") \
-        or json.loads((merged_dir / "config.json").read_text(encoding="utf-8")).get("torch_dtype")
-    inter = {"bfloat16": "BF16", "float16": "F16"}.get(str(src_dtype), "F32")
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=out_path.parent, prefix=".gguf-") as d:
-        src = Path(d) / f"model-{inter}.gguf"
-        _write_gguf(merged_dir, src, inter, pre=pre)
-        with fileio.atomic_path(out_path) as tmp:
-            params = llama_cpp.llama_model_quantize_default_params()
-            params.ftype = LLAMA_FTYPES[qtype]
-            params.nthread = threads or os.cpu_count() or 1
-            rc = llama_cpp.llama_model_quantize(str(src).encode(), str(tmp).encode(), params)
-            if rc != 0:
-                raise RuntimeError(f"llama.cpp failed to quantize {src} to {qtype} (return code {rc})")
-    return out_path
-
 
 # ------------------------------------------------------------------------------------ 4-bit (PyPI)
 def save_4bit(adapter_dir: str | Path, out_dir: str | Path, *, compute_dtype: str = "bfloat16") -> Path:
@@ -361,10 +100,14 @@ def quantize_4bit(merged_dir: str | Path, out_dir: str | Path, *, compute_dtype:
 
 
 # ------------------------------------------------------------------------------------------- push
-def push(repo_id: str, paths, token: str | None = None, *, private: bool = True, api=None) -> list[str]:
+def push(repo_id: str, paths, token: str | None = None, *, private: bool = True, api=None, force: bool = False,
+         blind_pairs: str | Path | None | bool = True) -> list[str]:
     """Upload files/folders to the user's (private) Hugging Face repo; returns the paths in the repo.
 
-    A folder lands under its own name (outputs/adapters/latest -> latest/), a file at the top.
+    A folder lands under its own name (outputs/adapters/latest -> its run's name/), a file at the top. A
+    GGUF goes only with its passing verify file (uploaded beside it) unless `force`. `blind_pairs`: True =
+    outputs/report/blind_pairs.json when it exists, a path, or False; it lands at the root as
+    blind_pairs.json, where the page's blind test downloads it.
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
@@ -374,6 +117,31 @@ def push(repo_id: str, paths, token: str | None = None, *, private: bool = True,
         raise FileNotFoundError(f"nothing to upload at {missing}")
     if not re.fullmatch(r"[\w.-]+/[\w.-]+", repo_id or ""):
         raise ValueError(f"repo_id {repo_id!r}: expected 'user/name'")
+    uploads = []
+    for p in paths:
+        uploads.append((p, p.resolve().name if p.is_symlink() else p.name))
+        if p.suffix != ".gguf":
+            continue
+        try:
+            gguf_verify.check(p)
+        except gguf_verify.VerifyError:
+            if not force:
+                raise
+            log.warning("uploading %s unverified (--force)", p.name)
+        proof = gguf_verify.verify_path(p)
+        if proof.is_file():   # beside the GGUF: what was checked, by text id only
+            uploads.append((proof, proof.name))
+    if blind_pairs is True:
+        default = config.report() / blind.PAIRS_FILE
+        if default.is_file():
+            uploads.append((default, blind.PAIRS_FILE))
+        else:
+            log.warning("no %s: the page's blind test stays empty until `python -m lib.evaluate blind` writes it "
+                        "and you push again", default)
+    elif blind_pairs:
+        pairs = config.resolve(blind_pairs)
+        blind.load_pairs(pairs)   # refuses a file the page could not read
+        uploads.append((pairs, blind.PAIRS_FILE))
     token = token or os.environ.get("HF_TOKEN")
     if api is None:
         from huggingface_hub import HfApi
@@ -381,8 +149,7 @@ def push(repo_id: str, paths, token: str | None = None, *, private: bool = True,
         api = HfApi(token=token)
     api.create_repo(repo_id, private=private, exist_ok=True, repo_type="model")
     done = []
-    for p in paths:
-        name = p.resolve().name if p.is_symlink() else p.name
+    for p, name in uploads:
         if p.is_dir():
             api.upload_folder(folder_path=str(p), path_in_repo=name, repo_id=repo_id,
                               commit_message=f"malbeot: upload {name}/")
@@ -393,32 +160,84 @@ def push(repo_id: str, paths, token: str | None = None, *, private: bool = True,
     return done
 
 
+# -------------------------------------------------------------------------------------------- GGUF
+def gguf(merged_dir, out_path, qtype: str = "Q4_K_M", *, verify: str | Path | bool = True, pre: str | None = None,
+         **verify_kw) -> tuple[Path, dict | None]:
+    """to_gguf, then gguf_verify.verify against `verify` (a dataset folder; True = the one the run's
+    malbeot.json names, skipped with a warning when it names none; False = not verified)."""
+    dataset = gguf_verify.dataset_of(merged_dir) if verify is True else (config.resolve(verify) if verify else None)
+    if dataset is not None and not (dataset / "validation.jsonl").is_file():
+        raise FileNotFoundError(f"cannot verify against {dataset}: no validation.jsonl there (pass --verify "
+                                "DATASET_DIR, the folder lib.dataset.build wrote, or --no-verify)")
+    path = to_gguf(merged_dir, out_path, qtype, pre=pre)
+    if dataset is None:
+        if verify is True:
+            log.warning("%s not verified: %s names no dataset (pass --verify DATASET_DIR)", path.name,
+                        config.resolve(merged_dir) / runs.META)
+        return path, None
+    return path, gguf_verify.verify(path, merged_dir, dataset, **verify_kw)
+
+
 # -------------------------------------------------------------------------------------------- CLI
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m lib.export", description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
     m = sub.add_parser("merge", help="merge an adapter into its base")
     m.add_argument("adapter"), m.add_argument("out")
-    g = sub.add_parser("gguf", help="merged folder -> GGUF for llama.cpp")
+    g = sub.add_parser("gguf", help="merged folder -> GGUF for llama.cpp, then verify it")
     g.add_argument("merged"), g.add_argument("out")
     g.add_argument("--qtype", default="Q4_K_M", choices=QTYPES)
     g.add_argument("--pre", default=None, help="force llama.cpp's pre-tokenizer name")
+    how = g.add_mutually_exclusive_group()
+    how.add_argument("--verify", metavar="DATASET_DIR", default=True,
+                     help="dataset whose validation texts check the GGUF (default: the one malbeot.json names)")
+    how.add_argument("--no-verify", dest="verify", action="store_false")
+    v = sub.add_parser("verify", help="check a GGUF against the merged model (writes GGUF.verify.json)")
+    v.add_argument("gguf"), v.add_argument("merged")
+    v.add_argument("dataset", nargs="?", help="default: the dataset the merged run's malbeot.json names")
+    for cmd in (g, v):   # more prompts = a surer number, a longer check (every text is always tokenized)
+        cmd.add_argument("--greedy-prompts", type=int, default=32, help="prompts for greedy_agreement (32)")
+        cmd.add_argument("--nll-replies", type=int, default=64, help="replies for nll_gap (64)")
     q = sub.add_parser("4bit", help="adapter -> merged nf4 checkpoint (PyPI-only fallback)")
     q.add_argument("adapter"), q.add_argument("out")
-    p = sub.add_parser("push", help="upload files/folders to a private Hugging Face repo")
+    p = sub.add_parser("push", help="upload files/folders (+ blind-test pairs) to a private Hugging Face repo")
     p.add_argument("repo_id"), p.add_argument("paths", nargs="+")
     p.add_argument("--token", default=None, help="default: $HF_TOKEN")
     p.add_argument("--public", action="store_true")
+    p.add_argument("--force", action="store_true", help="upload a GGUF without a passing verify file")
+    p.add_argument("--blind", default=True, metavar="PAIRS_JSON", help="default: outputs/report/blind_pairs.json")
+    p.add_argument("--no-blind", dest="blind", action="store_false")
     a = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if a.cmd == "merge":
         print(merge(a.adapter, a.out))
-    elif a.cmd == "gguf":
-        print(to_gguf(a.merged, a.out, a.qtype, pre=a.pre))
+    elif a.cmd in ("gguf", "verify"):
+        sizes = dict(n_greedy=a.greedy_prompts, n_nll=a.nll_replies)
+        if a.cmd == "gguf":
+            path, report = gguf(a.merged, a.out, a.qtype, verify=a.verify, pre=a.pre, **sizes)
+            print(path)
+        else:
+            dataset = a.dataset or gguf_verify.dataset_of(a.merged)
+            if dataset is None:
+                print(f"error: {a.merged} names no dataset; pass DATASET_DIR", file=sys.stderr)
+                return 2
+            report = gguf_verify.verify(a.gguf, a.merged, dataset, **sizes)
+        if report is not None:
+            where = gguf_verify.verify_path(a.out if a.cmd == "gguf" else a.gguf)
+            if not report["passed"]:   # the GGUF stays for a look; push refuses it
+                print(f"error: {gguf_verify.summary(report)}\n(details: {where})", file=sys.stderr)
+                return 1
+            print(gguf_verify.summary(report))
+            print(where)
     elif a.cmd == "4bit":
         print(save_4bit(a.adapter, a.out))
     else:
-        print("\n".join(push(a.repo_id, a.paths, a.token, private=not a.public)))
+        try:
+            print("\n".join(push(a.repo_id, a.paths, a.token, private=not a.public, force=a.force,
+                                 blind_pairs=a.blind)))
+        except gguf_verify.VerifyError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 1
     return 0
 
 

@@ -1,9 +1,12 @@
 """A tokenizer for the light serving path: the part of a Hugging Face tokenizer that lib.chat and the
 llama.cpp / remote backends use, on the `tokenizers` library and Jinja alone (no torch, no transformers).
+Also owns the text normalization llama.cpp lacks (`unicode_form`, `normalize`).
 """
 from __future__ import annotations
 
+import json
 import re
+import unicodedata
 from pathlib import Path
 
 from lib import config, fileio, models
@@ -46,6 +49,11 @@ class LightTokenizer:
     def encode(self, text: str, add_special_tokens: bool = True) -> list[int]:
         return self(text, add_special_tokens)["input_ids"]
 
+    def normalize(self, text: str) -> str:
+        """The text as this tokenizer's normalizer sees it (what llama.cpp must be given instead of the raw
+        text: it applies no normalizer, so decomposed Hangul would otherwise tokenize differently)."""
+        return normalize(self, text)
+
     def decode(self, ids, skip_special_tokens: bool = False) -> str:
         return self._tok.decode(list(ids), skip_special_tokens=skip_special_tokens)
 
@@ -69,6 +77,39 @@ class LightTokenizer:
                                      eos_token=self.eos_token, bos_token=self.bos_token,
                                      pad_token=self.pad_token, **kw)
         return self.encode(text, add_special_tokens=False) if tokenize else text
+
+
+def _backend(tokenizer):
+    """The `tokenizers.Tokenizer` inside a LightTokenizer or a Hugging Face fast tokenizer."""
+    inner = getattr(tokenizer, "_tok", None)
+    if inner is None:
+        inner = getattr(tokenizer, "backend_tokenizer", None)
+    if inner is None:
+        raise TypeError(f"{type(tokenizer).__name__} has no tokenizers backend: expected a LightTokenizer or a "
+                        "Hugging Face fast tokenizer")
+    return inner
+
+
+def unicode_form(tokenizer) -> str | None:
+    """The Unicode normal form the tokenizer applies before BPE ("NFC" for GPT-NeoX/polyglot tokenizers, None
+    for GPT-2/phi ones). Anything else (lowercasing, replacements, ...) is refused: llama.cpp's byte-level BPE
+    has no normalizer, so only a form we can apply outside it keeps both paths identical."""
+    normalizer = _backend(tokenizer).normalizer
+    spec = json.loads(normalizer.__getstate__()) if normalizer is not None else None
+    steps = (spec.get("normalizers") or []) if spec and spec.get("type") == "Sequence" else [spec] if spec else []
+    forms = [s.get("type") for s in steps]
+    if not forms:
+        return None
+    if len(forms) == 1 and forms[0] in ("NFC", "NFD", "NFKC", "NFKD"):
+        return forms[0]
+    raise ValueError(f"tokenizer normalizer {json.dumps(spec)[:200]} is not supported: expected none or one "
+                     "Unicode normal form (NFC/NFD/NFKC/NFKD), which llama.cpp's input can be given beforehand")
+
+
+def normalize(tokenizer, text: str) -> str:
+    """`text` in the tokenizer's Unicode normal form (unchanged when it has none); see `unicode_form`."""
+    form = unicode_form(tokenizer)
+    return unicodedata.normalize(form, text) if form else text
 
 
 def light_tokenizer(folder):

@@ -11,7 +11,7 @@ from unittest import mock
 
 import pytest
 
-from lib import backend, config, export
+from lib import backend, config, export, gguf_writer
 from lib.backend import StopText
 from lib.backends import LlamaCppBackend, LocalBackend, RemoteBackend, open_backend
 from lib.chat import build_prompt
@@ -39,7 +39,7 @@ def gguf_path(tiny_base) -> Path:
     import hashlib
 
     key = hashlib.sha256((tiny_base / "model.safetensors").read_bytes()
-                         + Path(export.__file__).read_bytes()).hexdigest()[:12]
+                         + Path(gguf_writer.__file__).read_bytes()).hexdigest()[:12]
     path = config.outputs() / "cache" / f"gguf-{key}" / "model-Q8_0.gguf"
     if not path.is_file():
         export.to_gguf(tiny_base, path, "Q8_0")
@@ -197,7 +197,8 @@ def test_remote_with_tokenizer_sends_the_rendered_prompt_and_asks_again_for_n(se
     assert outs == ["응 먹었어\n너는?"] * 2
     reqs = FakeOpenAI.requests
     assert [r["path"] for r in reqs] == ["/v1/completions"] * 2 and reqs[0]["body"]["n"] == 2
-    assert reqs[0]["body"]["prompt"] == prompt and prompt.endswith("나:")
+    assert prompt.endswith("나:")   # sent as our token ids (llama.cpp's server would skip the normalizer)
+    assert reqs[0]["body"]["prompt"] == be.tokenizer(prompt, add_special_tokens=False)["input_ids"]
     with pytest.raises(TypeError, match="rendered by lib.chat"):    # it has a tokenizer: text, not messages
         be.generate(HISTORY)
 

@@ -1,8 +1,12 @@
 """lib.export: merge == base + adapter, the GGUF tokenizes like Hugging Face and generates like
-transformers (GPT-NeoX and Phi), K-quants through llama.cpp, the nf4 fallback, mocked hub upload."""
+transformers (GPT-NeoX and Phi), K-quants through llama.cpp, the export that verifies itself (the sample
+adapter's GGUF; a wrong tokenizer caught and named by text id), the nf4 fallback, and the mocked hub upload
+that takes only verified GGUFs and carries the blind-test pairs. Purpose-built tokenizers with the real
+ones' features: tests/test_gguf_tokenizers.py."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 from unittest import mock
@@ -11,7 +15,7 @@ import numpy as np
 import pytest
 import torch
 
-from lib import config, export, models, runs
+from lib import blind, config, export, fileio, gguf_verify, gguf_writer, models, runs
 
 CACHE = config.outputs() / "cache"
 
@@ -104,12 +108,18 @@ def test_merge_refuses_a_folder_without_adapter(tmp_path):
         export.merge(tmp_path, tmp_path / "out")
 
 
+@pytest.fixture(scope="module")
+def sample_merged(tiny_adapter, tmp_path_factory) -> Path:
+    """The sample pipeline's adapter (tiny-neox on the sample dataset) merged."""
+    return export.merge(tiny_adapter, tmp_path_factory.mktemp("sample") / "merged")
+
+
 @pytest.mark.slow
-def test_merge_trained_adapter(tiny_adapter, tmp_path):
+def test_merge_trained_adapter(tiny_adapter, sample_merged):
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
 
-    out = export.merge(tiny_adapter, tmp_path / "merged")
+    out = sample_merged
     tok = models.load_tokenizer(out)
     ids = tok(tok.apply_chat_template(CHATS[0], tokenize=False, add_generation_prompt=True),
               return_tensors="pt", add_special_tokens=False).input_ids
@@ -123,15 +133,15 @@ def test_merge_trained_adapter(tiny_adapter, tmp_path):
 # ------------------------------------------------------------------------------------------- GGUF
 def test_pre_tokenizer_is_mapped_by_what_it_does(tiny_base):
     tj = json.loads((tiny_base / "tokenizer.json").read_text(encoding="utf-8"))
-    assert export.pre_tokenizer_name(tj) == "gpt-2"
+    assert gguf_writer.pre_tokenizer_name(tj) == "gpt-2"
     split = {"type": "Sequence", "pretokenizers": [
-        {"type": "Split", "pattern": {"Regex": export.GPT2_SPLIT}, "behavior": "Isolated", "invert": False},
+        {"type": "Split", "pattern": {"Regex": gguf_writer.GPT2_SPLIT}, "behavior": "Isolated", "invert": False},
         {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": False}]}
-    assert export.pre_tokenizer_name({**tj, "pre_tokenizer": split}) == "gpt-2"
+    assert gguf_writer.pre_tokenizer_name({**tj, "pre_tokenizer": split}) == "gpt-2"
     with pytest.raises(ValueError, match="no known llama.cpp equivalent"):
-        export.pre_tokenizer_name({**tj, "pre_tokenizer": {"type": "Metaspace", "replacement": "▁"}})
+        gguf_writer.pre_tokenizer_name({**tj, "pre_tokenizer": {"type": "Metaspace", "replacement": "▁"}})
     with pytest.raises(ValueError, match="byte-level BPE"):
-        export.pre_tokenizer_name({"model": {"type": "Unigram"}})
+        gguf_writer.pre_tokenizer_name({"model": {"type": "Unigram"}})
 
 
 def test_gguf_tokenizes_exactly_like_hf(gguf_q8, merged):
@@ -305,24 +315,133 @@ def test_save_4bit_roundtrip(lora_dir, merged, tmp_path):
     assert torch.nn.functional.cosine_similarity(q, ref, dim=0) > 0.97
 
 
+# ------------------------------------------------------------------------------------ verification
+def _validation(dataset_dir: Path) -> list[list[dict]]:
+    lines = (dataset_dir / "validation.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(x)["messages"] for x in lines if x.strip()]
+
+
+def _strings(obj):
+    if isinstance(obj, str):
+        yield obj
+    elif isinstance(obj, dict):
+        for v in obj.values():
+            yield from _strings(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            yield from _strings(v)
+
+
+@pytest.mark.slow
+def test_sample_adapter_exports_to_a_gguf_that_verifies_itself(sample_merged, sample_dataset_dir, capsys):
+    """make pipeline's adapter: `gguf` verifies by default (its malbeot.json names the dataset) and llama.cpp
+    tokenizes every validation prompt and reply exactly like Hugging Face."""
+    out = sample_merged.parent / "model-Q4_K_M.gguf"
+    assert export.main(["gguf", str(sample_merged), str(out), "--greedy-prompts", "8", "--nll-replies", "16"]) == 0
+    report = json.loads(gguf_verify.verify_path(out).read_text(encoding="utf-8"))
+    assert report["dataset"] == str(sample_dataset_dir)
+    assert report["n_texts"] == 2 * len(_validation(sample_dataset_dir)) >= 150
+    assert report["tokenization_identical"] == 1.0 and report["hard_identical"] == 1.0, report["differing"]
+    assert report["greedy_agreement"] >= gguf_verify.MIN_GREEDY_AGREEMENT
+    assert abs(report["nll_gap"]) <= gguf_verify.MAX_NLL_GAP and report["n_nll_tokens"] > 16
+    assert report["passed"] and "PASSED" in capsys.readouterr().out
+    assert gguf_verify.check(out)["gguf_sha256"] == gguf_verify.sha256(out)
+
+
+def test_a_tokenization_difference_fails_naming_the_text_by_id(merged, sample_dataset_dir, tmp_path, capsys):
+    """A GGUF told the wrong pre-tokenizer (llama3's regex keeps '?\n' together, splits digits by three): the
+    check exits 1 naming the first differing text by id, and the file holds no text of theirs."""
+    bad = export.to_gguf(merged, tmp_path / "bad-Q8_0.gguf", "Q8_0", pre="llama3")
+    code = export.main(["verify", str(bad), str(merged), str(sample_dataset_dir),
+                        "--greedy-prompts", "2", "--nll-replies", "2"])
+    err = capsys.readouterr().err
+    report = json.loads(gguf_verify.verify_path(bad).read_text(encoding="utf-8"))
+    assert code == 1 and not report["passed"] and report["tokenization_identical"] < 1
+    first = report["first_difference"]
+    assert re.fullmatch(r"validation\[\d+\]\.(prompt|reply)", first) and f"first {first}" in err
+    contents = {m["content"] for row in _validation(sample_dataset_dir) for m in row if len(m["content"]) >= 4}
+    assert not [c for s in _strings(report) for c in contents if c in s]
+    with pytest.raises(gguf_verify.VerifyError, match=re.escape(first)):
+        export.push("me/repo", [bad], api=mock.MagicMock())
+
+
+def test_gguf_verifies_only_against_a_real_dataset(merged, tmp_path, caplog):
+    """No dataset in malbeot.json: written, not verified, and said so; a --verify folder without
+    validation.jsonl is refused before anything is written."""
+    out = tmp_path / "m-Q8_0.gguf"
+    assert export.main(["gguf", str(merged), str(out), "--qtype", "Q8_0"]) == 0
+    assert out.is_file() and not gguf_verify.verify_path(out).exists() and "not verified" in caplog.text
+    with pytest.raises(FileNotFoundError, match="validation.jsonl"):
+        export.gguf(merged, tmp_path / "other.gguf", "Q8_0", verify=tmp_path)
+    assert not (tmp_path / "other.gguf").exists()
+
+
 # ------------------------------------------------------------------------------------------- push
-def test_push_uploads_to_private_repo(tmp_path, gguf_q8, lora_dir):
+@pytest.fixture(scope="module")
+def verified_q8(gguf_q8, merged, sample_dataset_dir, tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("verified") / gguf_q8.name
+    shutil.copy(gguf_q8, path)
+    report = gguf_verify.verify(path, merged, sample_dataset_dir, n_greedy=2, n_nll=4, progress=False)
+    assert report["passed"], report["failures"]
+    return path
+
+
+@pytest.fixture()
+def pairs_file(tmp_path, monkeypatch) -> Path:
+    """outputs/report/blind_pairs.json as `python -m lib.evaluate blind` writes it, in a private outputs/."""
+    monkeypatch.setenv("MALBEOT_OUTPUTS", str(tmp_path / "outputs"))
+    pairs = {"pairs": [{"context": [{"role": "user", "content": "뭐해?"}], "a": "집", "b": "밖", "real": "a"}],
+             "system": "tuned", "seed": 0}
+    return fileio.write_json(config.report() / blind.PAIRS_FILE, pairs)
+
+
+def test_push_uploads_the_verified_gguf_its_proof_and_the_blind_pairs(verified_q8, lora_dir, pairs_file):
     api = mock.MagicMock()
-    done = export.push("me/malbeot-private", [gguf_q8, lora_dir], token="hf_x", api=api)
+    done = export.push("me/malbeot-private", [verified_q8, lora_dir], token="hf_x", api=api)
     api.create_repo.assert_called_once_with("me/malbeot-private", private=True, exist_ok=True, repo_type="model")
-    api.upload_file.assert_called_once()
-    assert api.upload_file.call_args.kwargs["path_in_repo"] == "model-Q8_0.gguf"
+    assert done == ["model-Q8_0.gguf", "model-Q8_0.gguf.verify.json", "run", "blind_pairs.json"]
+    files = {c.kwargs["path_in_repo"]: c.kwargs["path_or_fileobj"] for c in api.upload_file.call_args_list}
+    assert files["blind_pairs.json"] == str(pairs_file)            # at the repo root, where the page looks
     assert api.upload_folder.call_args.kwargs["path_in_repo"] == "run"
-    assert done == ["model-Q8_0.gguf", "run"]
     with pytest.raises(FileNotFoundError, match="nothing to upload"):
-        export.push("me/x", [tmp_path / "missing"], api=api)
+        export.push("me/x", [verified_q8.parent / "missing"], api=api)
     with pytest.raises(ValueError, match="user/name"):
-        export.push("not a repo", [gguf_q8], api=api)
+        export.push("not a repo", [verified_q8], api=api)
 
 
-def test_push_cli_uses_hfapi_with_token(monkeypatch, gguf_q8):
+def test_push_without_pairs_says_the_blind_test_stays_empty(verified_q8, tmp_path, monkeypatch, caplog):
+    monkeypatch.setenv("MALBEOT_OUTPUTS", str(tmp_path / "outputs"))
+    api = mock.MagicMock()
+    assert export.push("me/x", [verified_q8], api=api) == ["model-Q8_0.gguf", "model-Q8_0.gguf.verify.json"]
+    assert "blind test stays empty" in caplog.text
+    assert export.push("me/x", [verified_q8], api=api, blind_pairs=False)[-1].endswith(".verify.json")
+    bad = fileio.write_json(tmp_path / "pairs.json", {"pairs": [{"a": "x"}]})
+    with pytest.raises(ValueError, match="expected"):
+        export.push("me/x", [verified_q8], api=api, blind_pairs=bad)
+
+
+def test_push_refuses_an_unverified_or_changed_gguf(gguf_q8, verified_q8, tmp_path, capsys):
+    plain = tmp_path / gguf_q8.name
+    shutil.copy(gguf_q8, plain)
+    api = mock.MagicMock()
+    with pytest.raises(gguf_verify.VerifyError, match="no verify file"):
+        export.push("me/x", [plain], api=api, blind_pairs=False)
+    api.upload_file.assert_not_called()
+    assert export.push("me/x", [plain], api=api, force=True, blind_pairs=False) == [plain.name]
+    changed = tmp_path / "changed" / verified_q8.name
+    shutil.copytree(verified_q8.parent, changed.parent)
+    with open(changed, "ab") as f:
+        f.write(b"\0")
+    with pytest.raises(gguf_verify.VerifyError, match="another version"):
+        export.push("me/x", [changed], api=api, blind_pairs=False)
+    assert export.main(["push", "me/x", str(plain), "--no-blind"]) == 1
+    assert "--force" in capsys.readouterr().err
+
+
+def test_push_cli_uses_hfapi_with_token(verified_q8, pairs_file):
     api = mock.MagicMock()
     with mock.patch("huggingface_hub.HfApi", return_value=api) as cls:
-        assert export.main(["push", "me/repo", str(gguf_q8), "--token", "hf_secret"]) == 0
+        assert export.main(["push", "me/repo", str(verified_q8), "--token", "hf_secret"]) == 0
     cls.assert_called_once_with(token="hf_secret")
-    api.upload_file.assert_called_once()
+    assert [c.kwargs["path_in_repo"] for c in api.upload_file.call_args_list] == \
+        ["model-Q8_0.gguf", "model-Q8_0.gguf.verify.json", "blind_pairs.json"]
