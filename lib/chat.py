@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from lib import models, runs
 from lib.backends import open_backend
-from lib.guards import is_empty, is_self_repeat, join_bubbles, norm, rejection_reason, split_bubbles
+from lib.guards import is_empty, is_self_repeat, join_bubbles, mask_reply, norm, rejection_reason, split_bubbles
 from lib.template import INSTRUCT_TAGS, STOP_STRINGS, stop_strings
 
 ROLES = ("user", "assistant")   # user = her, assistant = the bot (me), as in lib.dataset rows
@@ -253,7 +253,7 @@ class Chatbot:
     def _vet(self, lines: Iterable[str], her: str, bot_turns: list[str], shown: list[str]) -> Iterator[str]:
         """Yield the acceptable bubbles of one candidate; raise _Rejected if its first bubble fails."""
         for line in lines:
-            bubble = line.strip()
+            bubble = mask_reply(line.strip())   # a memorised or made-up phone/card/account number never shows
             if is_empty(bubble):     # a blank line or a lone (사진) tag: nothing to show, not a failure
                 continue
             reason = rejection_reason(bubble, her_msg=her, bot_turns=bot_turns, earlier=shown)

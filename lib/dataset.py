@@ -1,4 +1,4 @@
-"""Her-message -> my-reply training pairs: parse, mask, pairs (lib.pairs), split, leak scan, write.
+"""Her-message -> my-reply training pairs: parse, mask, pairs (lib.pairs), leak scan (lib.leakscan), split, write.
 Owns data/processed/<name>/ (DatasetDict `dataset/`, JSONL files, card.json + card.md by lib.card) and its CLI.
 
     python -m lib.dataset build data/sample/pc_ko.txt --me 이도윤 --out data/processed/sample
@@ -7,10 +7,10 @@ Owns data/processed/<name>/ (DatasetDict `dataset/`, JSONL files, card.json + ca
 from __future__ import annotations
 
 import argparse
-import hashlib
 import inspect
 import json
 import math
+import re
 import sys
 import time as _time
 from collections.abc import Iterable
@@ -20,15 +20,14 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import regex
 
 from lib import card as data_card
-from lib import config
+from lib import config, leakscan
 from lib.fileio import atomic_path
 from lib.kakao import read_chat
-from lib.pairs import (SESSION_GAP_HOURS, TURN_GAP_MINUTES, DatasetError, flat_messages, lengths, make_pairs,
+from lib.pairs import (SESSION_GAP_HOURS, TURN_GAP_MINUTES, DatasetError, lengths, make_pairs,
                        split_sessions, structure, turns_table)
-from lib.privacy import Anonymizer, LeakError, leak_scan
+from lib.privacy import Anonymizer, auto_names, chat_key, names_to_mask
 from lib.template import SHARE_TAGS, TAGS, URL_TAG
 
 __all__ = ["DatasetError", "build", "run", "inputs", "load", "load_card", "preview"]
@@ -36,7 +35,7 @@ __all__ = ["DatasetError", "build", "run", "inputs", "load", "load_card", "previ
 URL_RE = r"(?i)\b(?:https?://|www\.)[^\s<>\"']+"
 INSTRUCTION = "여자친구가 이렇게 말했어:"
 LABELS = {"user": "여자친구", "assistant": "나"}
-STAGES = ("parse", "mask", "turns", "pairs", "split", "write", "leak scan")
+STAGES = ("parse", "mask", "turns", "pairs", "leak scan", "split", "write")
 FILES = ("train.jsonl", "validation.jsonl", "instruct_train.jsonl", "instruct_validation.jsonl",
          "card.json", "card.md")
 
@@ -79,23 +78,11 @@ def pick_speakers(df: pd.DataFrame, me: str, her: str | None = None) -> tuple[st
     return me, her
 
 
-def derive_key(df: pd.DataFrame) -> str:
-    """Pseudonym key from the chat itself: same chat -> same pseudonyms, and secret as long as it is."""
-    cols = df[["time", "speaker", "text"]]
-    digest = pd.util.hash_pandas_object(cols, index=False).to_numpy().tobytes()
-    return hashlib.sha256(b"malbeot-dataset-v1" + digest).hexdigest()
-
-
-def known_names_for(df: pd.DataFrame, me: str, her: str, extra: Iterable[str] = ()) -> list[str]:
-    """Speakers, names in the export title (a 1:1 export is titled with her name), the user's list.
-    A title that is not just names (a group room like `우리 가족 방`) adds nothing: masking `가족`
-    everywhere would wreck the text."""
-    names = [str(s) for s in df["speaker"].dropna().unique()] + [me, her]
-    words = [w for w in regex.split(r"[,\s]+", str(df.attrs.get("title") or "")) if w]
-    if words and all(regex.fullmatch(r"\p{Hangul}{2,4}", w) for w in words):
-        names += words
-    names += [str(n) for n in extra]
-    return list(dict.fromkeys(n.strip() for n in names if n and n.strip()))
+def known_names_for(df: pd.DataFrame, me: str, her: str, extra: Iterable[str] = (),
+                    keep_words: Iterable[str] = ()) -> list[str]:
+    """Names masked everywhere: the speakers and the names in the export title (lib.privacy.auto_names),
+    except those the user kept as words (a member `java`, a bot), and the user's known names, always."""
+    return names_to_mask([*auto_names(df), me, her], extra, keep_words)[0]
 
 
 def mask_contents(msgs: pd.DataFrame, anonymizer) -> np.ndarray:
@@ -164,30 +151,53 @@ def write_outputs(folder: Path, parts: dict[str, pa.Table], card: dict) -> None:
     (folder / "card.md").write_text(data_card.markdown(card), encoding="utf-8")
 
 
-def scan_outputs(pairs: pa.Table, seen) -> None:
-    """Fail closed: lib.privacy.leak_scan (every raw value the anonymizer replaced, plus its own
-    independent regex pass) over every distinct message text, system prompt included. The JSONL,
-    instruct and arrow files are made of exactly these strings; the card holds no chat text (numbers,
-    dates and fixed labels only, which the regex pass would misread as phone or account numbers)."""
-    leaks = leak_scan(pc.unique(flat_messages(pairs)[2]).to_pylist(), seen)
-    if leaks:
-        kinds = ", ".join(f"{k} x{n}" for k, n in pd.Series([lk.type for lk in leaks]).value_counts().items())
-        raise LeakError(f"leak scan found {len(leaks)} personal value(s) in the built dataset ({kinds});"
-                        " nothing was written. Add the missing names with --known-name, or report the"
-                        " pattern the anonymizer missed.")
+def guard_pairs(pairs: pa.Table, anon, names: list[str], keep_words) -> tuple[pa.Table, dict]:
+    """The final scan (lib.leakscan: own shapes, name forms, kiwi; it never trusts lib.privacy) over every
+    distinct message the files will hold, system lines included. A flagged message is re-masked (a name ->
+    its pseudonym, the rest -> <type>); a pair whose message still holds something is dropped."""
+    msgs = pairs.column("messages").combine_chunks()
+    flat, sizes = msgs.flatten(), msgs.value_lengths().to_numpy()
+    content, uniq = flat.field("content"), pc.unique(flat.field("content"))
+    g = leakscan.guard(uniq.to_pylist(), names=[*names, *sorted(anon.names)], keep_words=keep_words,
+                       pseudonyms=anon.seen.pseudonyms,
+                       replace=lambda f: anon.pseudonym(f.value) if f.type == "이름" else f"<{f.type}>")
+    if g.flagged:
+        content = pa.array(g.texts, pa.string()).take(pc.index_in(content, value_set=uniq))
+        msgs = pa.ListArray.from_arrays(pa.array(np.r_[0, np.cumsum(sizes)].astype(np.int32)),
+                                        pa.StructArray.from_arrays([flat.field("role"), content], ["role", "content"]))
+        pairs = pairs.set_column(0, "messages", msgs).cast(pairs.schema)
+    bad = pa.array(sorted({g.texts[f.index] for f in g.remaining}), pa.string())
+    drop = np.zeros(pairs.num_rows, bool)
+    drop[np.repeat(np.arange(pairs.num_rows), sizes)[pc.is_in(content, value_set=bad).to_numpy(False)]] = True
+    return pairs.filter(pa.array(~drop)), {"flagged": dict(sorted(g.flagged.items())), "pairs_dropped": int(drop.sum()),
+                                           "messages_re_masked": sum(a != b for a, b in zip(uniq.to_pylist(), g.texts))}
+
+
+def check_card(card: dict, names: list[str], keep_words, pseudonyms) -> None:
+    """Fail closed: the card (card.md line by line, every quoted string of card.json) holds no personal value."""
+    quoted = re.findall(r'"((?:[^"\\]|\\.)*)"', json.dumps(card, ensure_ascii=False))
+    found = leakscan.scan([*data_card.markdown(card).splitlines(), *quoted], names=names, keep_words=keep_words,
+                          pseudonyms=pseudonyms)
+    if found:
+        kinds = ", ".join(f"{k} x{n}" for k, n in pd.Series([f.type for f in found]).value_counts().items())
+        raise leakscan.LeakError(f"the final leak scan found {len(found)} personal value(s) in the data card ({kinds});"
+                                 " nothing was written. A system_prompt naming a person shows up there: leave the"
+                                 " name out, or report the card field that carried it.")
 
 
 # ---------------------------------------------------------------- build, load, preview
 
 def build(chats, me: str, out_dir, *, her: str | None = None, known_names: Iterable[str] = (),
-          key: str | None = None, turn_gap_minutes: float = TURN_GAP_MINUTES,
+          keep_words: Iterable[str] = (), key: str | None = None, turn_gap_minutes: float = TURN_GAP_MINUTES,
           session_gap_hours: float = SESSION_GAP_HOURS,
           context_turns: int = 6, val_fraction: float = 0.1, split: str = "time", seed: int = 0,
           max_duplicate_targets: int = 20, system_prompt: str | None = None, max_target_chars: int = 400,
           max_context_chars: int = 1200, tokenizer=None, progress: bool = True,
           timings: dict | None = None) -> dict:
     """Build the dataset in `out_dir` and return its card. Nothing is written unless the leak scan
-    passes. `key` fixes the pseudonyms (default: derived from the chat, so reruns are byte-identical);
+    passes. `known_names` are always masked; `keep_words` never (and they override a speaker name the
+    export brought in, never a known name: lib.privacy.names_to_mask). `key` fixes the pseudonyms
+    (default: derived from the chat, so reruns are byte-identical);
     `timings`, if given, is filled with seconds per stage."""
     from tqdm.auto import tqdm
 
@@ -212,8 +222,9 @@ def build(chats, me: str, out_dir, *, her: str | None = None, known_names: Itera
         me, her = pick_speakers(df, me, her)
         done("parse")
 
-        names = known_names_for(df, me, her, known_names)
-        anon = Anonymizer(known_names=names, key=key if key is not None else derive_key(df))
+        keep = [str(w).strip() for w in keep_words if str(w).strip()]
+        mask_names = known_names_for(df, me, her, known_names, keep)
+        anon = Anonymizer(known_names=mask_names, key=key if key is not None else chat_key(df), keep_words=keep)
         msgs = structure(df, me, her, turn_gap_minutes=turn_gap_minutes, session_gap_hours=session_gap_hours)
         content = mask_contents(msgs, anon)
         done("mask")
@@ -235,6 +246,11 @@ def build(chats, me: str, out_dir, *, her: str | None = None, known_names: Itera
             raise DatasetError(f"no pairs: none of my ({me}) {int((turns['role'] == 'assistant').sum())} turns answers"
                                f" a message of hers ({her}) with text; check --me/--her and the gaps")
         done("pairs")
+
+        pairs, scanned = guard_pairs(pairs, anon, mask_names, keep)
+        funnel.append({"filter": "pairs with a personal value left after re-masking (final leak scan)",
+                       "unit": "pairs", "removed": scanned["pairs_dropped"], "left": pairs.num_rows})
+        done("leak scan")
 
         sessions = pairs.column("session").to_numpy()
         is_val = split_sessions(sessions, val_fraction=val_fraction, split=split, seed=seed)
@@ -260,20 +276,20 @@ def build(chats, me: str, out_dir, *, her: str | None = None, known_names: Itera
             "funnel": funnel,
             "cut": cut,
             "masking": {k: int(v) for k, v in sorted(anon.counts.items())},
+            "leak_scan": scanned,  # what the independent scan still found (per type, distinct messages)
             "lengths": lengths(pairs, tokenizer),
             "params": {"turn_gap_minutes": turn_gap_minutes, "session_gap_hours": session_gap_hours,
                        "context_turns": context_turns, "val_fraction": val_fraction, "split": split, "seed": seed,
                        "max_duplicate_targets": max_duplicate_targets, "max_target_chars": max_target_chars,
                        "max_context_chars": max_context_chars, "system_prompt": system_prompt,
-                       "key": "given" if key is not None else "derived from the chat", "known_names": len(names)},
+                       "key": "given" if key is not None else "derived from the chat", "known_names": len(mask_names),
+                       "keep_words": len(keep)},
             "roles": {"assistant": "me", "user": "her"},
         }
+        check_card(card, [*mask_names, *sorted(anon.names)], keep, anon.seen.pseudonyms)
         with atomic_path(out_dir) as tmp:
             write_outputs(tmp, {"train": train, "validation": val}, card)
             done("write")
-            anon.seen.update(names)  # a speaker's name must not appear even where the text never used it
-            scan_outputs(pairs, anon.seen)
-            done("leak scan")
     finally:
         bar.close()
     return card
@@ -315,8 +331,9 @@ def preview(chats, me: str, *, n: int = 3, her: str | None = None, known_names: 
     chosen = np.sort(np.random.default_rng(seed).choice(pool, size=min(sessions, len(pool)), replace=False))
     sub = msgs[msgs["session"].isin(chosen)].reset_index(drop=True)
     sub["turn"] = pd.factorize(sub["turn"])[0]
-    anon = Anonymizer(known_names=known_names_for(df, me, her, known_names),
-                      key=key if key is not None else derive_key(df))
+    keep = params.get("keep_words") or ()
+    anon = Anonymizer(known_names=known_names_for(df, me, her, known_names, keep),
+                      key=key if key is not None else chat_key(df), keep_words=keep)
     turns = turns_table(sub, mask_contents(sub, anon))
     pairs, _, _, window = make_pairs(
         turns, context_turns=params.get("context_turns", 6), max_duplicate_targets=10**9,
@@ -346,9 +363,9 @@ def preview(chats, me: str, *, n: int = 3, her: str | None = None, known_names: 
 # ---------------------------------------------------------------- profile, CLI
 
 def inputs(profile: str | dict | None = None, *, chat=None, me: str | None = None, out_dir=None,
-           known_names: Iterable[str] = (), **overrides) -> dict:
-    """build()'s arguments from a profile (chat, me, known_names, the `dataset:` section, its output
-    folder data/processed/<name>/); explicit arguments win, None overrides are ignored."""
+           known_names: Iterable[str] = (), keep_words: Iterable[str] = (), **overrides) -> dict:
+    """build()'s arguments from a profile (chat, me, known_names, keep_words, the `dataset:` section, its
+    output folder data/processed/<name>/); explicit arguments win, None overrides are ignored."""
     prof = config.profile(profile) if profile is not None else {}
     params = {k: v for k, v in (prof.get("dataset") or {}).items() if k != "name"}
     params.update({k: v for k, v in overrides.items() if v is not None})
@@ -360,7 +377,8 @@ def inputs(profile: str | dict | None = None, *, chat=None, me: str | None = Non
         raise DatasetError("need the chat export(s), `me` and an output folder: give CHAT --me NAME --out DIR, or a "
                            "profile that sets chat, me and dataset.name")
     return {"chats": chats, "me": me, "out_dir": Path(out_dir),
-            "known_names": [*(prof.get("known_names") or []), *known_names], **params}
+            "known_names": [*(prof.get("known_names") or []), *known_names],
+            "keep_words": [*(prof.get("keep_words") or []), *keep_words], **params}
 
 
 def run(profile: str | dict | None = None, *, chat=None, me: str | None = None, progress: bool = True,
@@ -378,6 +396,8 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--her", help="her name (default: the most active other speaker)")
     b.add_argument("--out", help="output folder (default: data/processed/<profile dataset name>)")
     b.add_argument("--known-name", action="append", default=[], help="extra name to mask (repeatable)")
+    b.add_argument("--keep-word", action="append", default=[],
+                   help="a word never masked as a name, even a speaker's name such as a bot's (repeatable)")
     b.add_argument("--profile", help="take chat, me, known_names and the `dataset:` section from a profile")
     b.add_argument("--key", help="pseudonym key (default: derived from the chat)")
     b.add_argument("--split", choices=("time", "random"))
@@ -386,7 +406,7 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--quiet", action="store_true", help="no progress bar")
     args = ap.parse_args(argv)
     kw = dict(chat=args.chats or None, me=args.me, out_dir=args.out, her=args.her, key=args.key,
-              known_names=args.known_name, split=args.split, val_fraction=args.val_fraction,
+              known_names=args.known_name, keep_words=args.keep_word, split=args.split, val_fraction=args.val_fraction,
               context_turns=args.context_turns)
     try:
         card = run(args.profile, progress=not args.quiet, **kw)

@@ -1,6 +1,9 @@
-"""What a reply may not be, and how a turn splits into bubbles. Small fine-tuned models fail in a few known
-ways: they parrot her message, repeat one of their own last turns, loop, or say nothing; lib.chat checks
+"""What a reply may not be or show, and how a turn splits into bubbles. Small fine-tuned models fail in a few
+known ways: they parrot her message, repeat one of their own last turns, loop, or say nothing; lib.chat checks
 every bubble with these before she sees it, and lib.evaluate counts how often the raw model does it.
+A model can also reproduce a number it memorised or make up a real-looking one: `mask_reply` puts a
+<전화번호>-style token over anything shaped like a phone, card, account, registration or passport number
+or an e-mail (lib.leakscan's shapes), before a reply is shown or evaluated.
 """
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
+from lib import leakscan
 from lib.template import TAGS, URL_TAG
 
 MIN_ECHO_CHARS = 5               # "잘자" -> "잘자" is an answer, not an echo
@@ -17,6 +21,8 @@ MIN_REPEAT_CHARS = 4             # "ㅋㅋ", "응응" may come back every turn
 ECHO_RATIO = 0.85
 REPEAT_RATIO = 0.9
 MAX_CHAR_RUN = 40                # ㅋ x 20 is a person laughing, x 40 is a model stuck
+# what a generated reply may never show; names are not here: the model only ever saw pseudonyms
+REPLY_MASKED = ("전화번호", "주민번호", "외국인번호", "카드번호", "계좌", "여권번호", "운전면허", "이메일")
 
 
 # ---------------------------------------------------------------------------------------- bubbles
@@ -32,6 +38,14 @@ def join_bubbles(bubbles: Iterable[str]) -> str:
 
 
 # ----------------------------------------------------------------------------------------- guards
+
+def mask_reply(text: str) -> str:
+    """`text` with every phone, card, account, registration, passport or licence number and e-mail
+    address replaced by its token (내 번호 010-1234-5678 -> 내 번호 <전화번호>); anything else unchanged."""
+    text = str(text)
+    found = [f for f in leakscan.scan([text], proper_nouns=False) if f.type in REPLY_MASKED]
+    return leakscan.redact([text], found)[0] if found else text
+
 
 _NON_WORD = re.compile(r"[\W_]+")
 # lib.privacy tokens such as <전화번호>, lib.dataset tags such as (사진) for a photo she cannot see

@@ -6,10 +6,11 @@ So every shape here is written anew (different regexes, digits normalised first)
 caller (speakers, known names, the review inventory) with their inflected forms, and kiwipiepy is asked
 on its own which words with a person-only ending (…아/야, …씨/님, …이가) are proper nouns.
 
-For the dataset builder:
+For the dataset builder (lib.dataset runs it over every distinct message it writes, and the card):
     found = scan(texts, names=names, keep_words=keep, pseudonyms=anon.seen.pseudonyms)
     g = guard(texts, names=..., pseudonyms=..., replace=..., drop=False)   # re-mask (or drop) flagged texts
-    g.texts, g.flagged (Counter per type), g.remaining (must be empty, else fail closed)
+    g.texts, g.flagged (Counter per type), g.remaining (must end up empty, else LeakError: fail closed)
+lib.guards uses the number shapes on every generated reply.
 """
 from __future__ import annotations
 
@@ -23,6 +24,10 @@ from typing import Callable, Iterable
 
 TYPES = ("전화번호", "주민번호", "외국인번호", "카드번호", "계좌", "여권번호", "운전면허", "차량번호", "이메일",
          "아이디", "주소", "IP", "URL", "생년월일", "이름")
+
+
+class LeakError(ValueError):
+    """Personal data is still in what a build would write: the build stops and writes nothing."""
 
 
 @dataclass(frozen=True)
@@ -66,7 +71,9 @@ _SHAPES: list[tuple[str, str]] = [
     ("차량번호", r"(?<!\d)\d{2,3}\s?[가나다라마거너더러머버서어저고노도로모보소오조구누두루무부수우주아바사자배하허호]\s?\d{4}(?!\d)"),
     ("계좌", r"(?<![\d\-])(?=(?:\d-?){10})\d{2,6}-\d{2,6}-\d{2,7}(?:-\d{1,3})?(?![\d\-])|(?<!\d)\d{10,16}(?!\d)"),
     ("주소", r"(?<!\d)\d{1,4}\s?동\s?\d{1,4}\s?호|(?<![가-힣])[가-힣]+(?:대로|로|길)\s?\d+\s?번?길\s?\d+(?:-\d+)?(?![\d가-힣])"
-           r"|(?<![가-힣])[가-힣]{2,}(?:동|리)\s\d{1,4}-\d{1,4}(?!\d)"),
+           r"|(?<![가-힣])[가-힣]{2,}(?:동|리)\s\d{1,4}-\d{1,4}(?!\d)"
+           # a road and house number after a city district: 마포구 월드컵로 123, 강남구 테헤란로 427
+           r"|(?<![가-힣])[가-힣]{1,6}(?:시|구|군)\s[가-힣]{1,10}(?:대로|로|길)\s?\d{1,4}(?:-\d{1,4})?(?![\d가-힣])"),
     # a handle after its cue word (and a space or colon), holding a digit, "_" or "." as handles do
     ("아이디", r"(?<![A-Za-z])(?:아이디|아디|ID|id|인스타|카톡|insta)(?![A-Za-z])\s?[:은는]?\s"
               r"@?(?=[\w.\-]*[\d_.])[A-Za-z][\w.\-]{2,}|(?<![\w@])@[A-Za-z][\w.]{2,}"),
@@ -75,7 +82,7 @@ _SHAPE_RX = re.compile("|".join(f"(?P<s{i}>{p})" for i, (_, p) in enumerate(_SHA
 _SHAPE_TYPE = {f"s{i}": t for i, (t, _) in enumerate(_SHAPES)}
 # texts worth the number pass: 4+ digits close together (every number shape has them), or an
 # address/ID/birthday cue; "3시 30분" and "2명" are not looked at again
-_SHAPE_HINT = re.compile(r"\d(?:[^\d\x00]{0,12}\d){3}|@|＠|골뱅이|\(at\)|www\.|://|[공영일이삼사오육칠팔구]{3}|아이디|아디|ID|id|"
+_SHAPE_HINT = re.compile(r"\d(?:[^\d\x00]{0,12}\d){3}|(?:시|구|군)\s[가-힣]{1,10}(?:대로|로|길)\s?\d|@|＠|골뱅이|\(at\)|www\.|://|[공영일이삼사오육칠팔구]{3}|아이디|아디|ID|id|"
                          r"인스타|카톡|생일|생년|출생|DOB")
 # birth dates: a full date with a birth cue before it, or anywhere in identity-like text
 _BIRTH_CUE = re.compile(r"생년|생일|출생|DOB|[Bb]irth|태어난")
@@ -184,6 +191,25 @@ def name_forms(names: Iterable[str]) -> set[str]:
     return {f for f in out if len(f) >= 2}
 
 
+def _alternation(words) -> str:
+    """One regex alternative for many literal words, factored by prefix (민(?:준|지)): sre then branches
+    on a character instead of trying every word at every position of a long text."""
+    trie: dict = {}
+    for w in words:
+        node = trie
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node) -> str:
+        alts = [re.escape(ch) + emit(sub) for ch, sub in sorted(node.items()) if ch]
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        return f"(?:{body})?" if "" in node else body
+    return emit(trie)
+
+
 @dataclass
 class Guarded:
     texts: list            # re-masked texts (None where a text was dropped)
@@ -203,14 +229,15 @@ class Scanner:
         self.keep = {str(w).strip() for w in keep_words if str(w).strip()}
         self.fakes = {str(p) for p in pseudonyms if p}
         self._fake_lengths = sorted({len(f) for f in self.fakes})
-        forms = sorted(name_forms(names) - self.keep - self.fakes, key=len, reverse=True)
-        self.names = set(forms)
-        alts = "|".join(map(re.escape, forms))
-        after = "|".join(map(re.escape, _AFTER_NAME))
-        # a name starts a word (or follows 우리/울/내) and ends it, or a particle/cue ends it
-        self._name_rx = re.compile(rf"(?:(?<![가-힣A-Za-z])|(?<=우리)|(?<=울)|(?<=내))(?P<n>{alts})(?P<a>{after})?"
-                                   r"(?![가-힣A-Za-z])") if forms else None
+        self.names = name_forms(names) - self.keep - self.fakes
         self.proper_nouns = proper_nouns
+
+    @staticmethod
+    @lru_cache(maxsize=8)
+    def _name_rx(forms: frozenset) -> re.Pattern:
+        """A name starts a word (or follows 우리/울/내) and ends it, or a particle/cue ends it."""
+        return re.compile(rf"(?:(?<![가-힣A-Za-z])|(?<=우리)|(?<=울)|(?<=내))(?P<n>{_alternation(forms)})"
+                          rf"(?P<a>{_alternation(_AFTER_NAME)})?(?![가-힣A-Za-z])")
 
     def _is_fake(self, text: str, start: int) -> bool:
         return any(text[start:start + n] in self.fakes for n in self._fake_lengths)
@@ -240,14 +267,7 @@ class Scanner:
                 k = ks[j]
                 add(starts[k] + s0 - sub_starts[j], starts[k] + e0 - sub_starts[j], typ)
 
-        if self._name_rx is not None:
-            for m in self._name_rx.finditer(joined):
-                n, a = m.group("n"), m.group("a") or ""
-                if self._is_fake(joined, m.start("n")):
-                    continue
-                if _hangul(n) and a not in _PERSON_ONLY and _dictionary_word(n):
-                    continue  # 수영 하러 가자, 수영이 좋아: the word; 수영이가, 수영아, 수영씨: the person
-                add(m.start("n"), m.end("n"), "이름")
+        names = set(self.names)
         if self.proper_nouns:
             # kiwi once per distinct word with a person ending, then find the flagged words again
             flagged = {}
@@ -261,6 +281,16 @@ class Scanner:
                                 + r")(?![가-힣])")
                 for m in rx.finditer(joined):
                     add(m.start(), m.start() + flagged[m.group(0)], "이름")
+                # a person found once (지훈이가) is looked for in every form (지훈이랑, 지훈 왔어), as a known name
+                names |= {w[:n] for w, n in flagged.items()}
+        if names:
+            for m in self._name_rx(frozenset(names)).finditer(joined):
+                n, a = m.group("n"), m.group("a") or ""
+                if self._is_fake(joined, m.start("n")):
+                    continue
+                if _hangul(n) and a not in _PERSON_ONLY and _dictionary_word(n):
+                    continue  # 수영 하러 가자, 수영이 좋아: the word; 수영이가, 수영아, 수영씨: the person
+                add(m.start("n"), m.end("n"), "이름")
         spans = {t: sorted(set(found), key=lambda f: (f[1], -f[2])) for t, found in per_text.items()}
         # every position holding a flagged text gets its findings (a set lookup per text)
         return [Finding(typ, t[s:e], i, s, e) for i, t in enumerate(texts) if t in spans for typ, s, e in spans[t]]
@@ -294,18 +324,17 @@ def redact(texts, findings: Iterable[Finding], replace: Callable[[Finding], str]
 def guard(texts, *, names: Iterable[str] = (), keep_words: Iterable[str] = (), pseudonyms: Iterable[str] = (),
           replace: Callable[[Finding], str] | None = None, drop: bool = False,
           proper_nouns: bool = True) -> Guarded:
-    """Scan, then re-mask (or, with drop=True, blank to None) every flagged text and scan again.
-    `replace` may emit new pseudonyms: pass a live set (e.g. Anonymizer.seen.pseudonyms) so the
-    second scan sees them. The caller must fail if `remaining` is not empty."""
+    """Scan, then re-mask every flagged text and scan the re-masked ones again (or, with drop=True, blank
+    them to None). `replace` may emit new pseudonyms: pass a live set (e.g. Anonymizer.seen.pseudonyms)
+    so the second scan sees them. The caller must drop or fail on what is left in `remaining`."""
     texts = list(texts)
     found = scan(texts, names, keep_words, pseudonyms, proper_nouns)
     flagged = Counter(f.type for f in found)
-    dropped: set = set()
+    touched = sorted({f.index for f in found})
     if drop:
-        dropped = {f.index for f in found}
-        out = [None if i in dropped else t for i, t in enumerate(texts)]
-        remaining = scan([t or "" for t in out], names, keep_words, pseudonyms, proper_nouns)
-    else:
-        out = redact(texts, found, replace)
-        remaining = scan(out, names, keep_words, pseudonyms, proper_nouns)
-    return Guarded(out, flagged, dropped, remaining)
+        return Guarded([None if i in touched else t for i, t in enumerate(texts)], flagged, set(touched), [])
+    out = redact(texts, found, replace)
+    # only the re-masked texts can hold something new: scan those again, findings indexed as in `texts`
+    again = scan([out[i] for i in touched], names, keep_words, pseudonyms, proper_nouns) if touched else []
+    remaining = [Finding(f.type, f.value, touched[f.index], f.start, f.end) for f in again]
+    return Guarded(out, flagged, set(), remaining)

@@ -1,5 +1,5 @@
-"""Masks personal data in Korean chat text (names -> keyed pseudonyms, numbers/IDs -> <tokens>).
-Owns `Anonymizer`, the name review (`name_review`, `python -m lib.privacy names`), `leak_scan`, `LeakError`.
+"""Masks personal data in Korean chat text (names -> keyed pseudonyms, numbers/IDs -> <tokens>). Owns `Anonymizer`,
+the names a chat masks (`auto_names`, `names_to_mask`, `chat_key`) and their review (`name_review`, CLI `names`).
 
 The final scan that does not trust this module lives in lib.leakscan.
 
@@ -15,7 +15,6 @@ import hashlib
 import hmac
 import re
 from collections import Counter
-from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate
 from typing import Iterable
@@ -545,19 +544,8 @@ def _known_given(given: str) -> bool:
 _NNP_SCORE = -14.0
 
 
-@dataclass(frozen=True)
-class Leak:
-    value: str   # the leaked string
-    type: str    # 이름, 전화번호, ... or the regex type that caught it
-    where: int   # index of the text in the list given to leak_scan
-
-
-class LeakError(ValueError):
-    """A masked text still contains personal data; the build must stop and write nothing."""
-
-
 class SeenSet(set):
-    """Raw values replaced; carries the pseudonyms emitted so leak_scan won't flag a fake name."""
+    """Raw values replaced; carries the pseudonyms emitted so a scan won't flag a fake name."""
     pseudonyms: set
 
     def __init__(self, *a):
@@ -579,6 +567,7 @@ class Anonymizer:
         self.detect_names = detect_names
         self.counts: Counter = Counter()
         self.seen = SeenSet()
+        self.names: set[str] = set()  # the real names replaced so far (known and detected): the review inventory
         self._cache: dict[str, tuple[str, tuple]] = {}
         self._pseudo: dict[str, str] = {}
         self._decision: dict[str, str | None] = {}
@@ -783,7 +772,7 @@ class Anonymizer:
                  if typ == NAME and _HANGUL_NAME.fullmatch(raw)} - self._known_forms - self._found
         if found:
             # a third party found anywhere in the batch is masked everywhere in it (민준 왔어 after
-            # 민준아 elsewhere), exactly where leak_scan would look for it
+            # 민준아 elsewhere)
             self._found |= found
             self._mask_found(list(mult))
         ids = {raw.lstrip("@") for t in new for typ, raw in self._cache[t][1] if typ == "아이디"} - self._found_ids
@@ -794,6 +783,8 @@ class Anonymizer:
             for typ, raw in self._cache[t][1]:
                 self.counts[typ] += n
                 self.seen.add(raw)
+                if typ == NAME:
+                    self.names.add(raw)
         return [self._cache[t][0] for t in texts]
 
     def _mask_found(self, strings: list[str]) -> None:
@@ -890,7 +881,7 @@ def _matching(texts: list[str], rx: re.Pattern) -> list[int]:
 
 
 # -------------------------------------------------------------------------------------------------
-# Leak scan: seen values + an independent, simpler regex pass.
+# Belt and braces after the number pass: a simpler second look at the commonest shapes.
 _SCAN = [
     ("전화번호", re.compile(r"(?<![0-9])(?:\+?82[\s\-.]?)?0?1[016789][\s\-.]?\d{3,4}[\s\-.]?\d{4}(?![0-9])"
                           r"|(?<![0-9])0(?:2|[3-6][1-5]|70)[\s\-.)]?\d{3,4}[\s\-.]?\d{4}(?![0-9])"
@@ -914,10 +905,6 @@ def _starts_with_any(word: str, names) -> bool:
     return any(word[:L] in names for L in (4, 3, 2))
 
 
-def _ALNUM(ch: str) -> bool:
-    return ch.isascii() and (ch.isalnum() or ch == "_")
-
-
 def _name_leak(name: str, rest: str) -> bool:
     """`name` followed by `rest` in one word reads as that person (not 수영 하러 / 민준비)."""
     if rest in _CUES:
@@ -927,79 +914,60 @@ def _name_leak(name: str, rest: str) -> bool:
                for k in range(2, min(len(rest), 5) + 1))
 
 
-def leak_scan(texts, seen: Iterable[str] = ()) -> list[Leak]:
-    """Every place where a seen raw value or a personal-data pattern still occurs in `texts`.
-
-    Names are checked where the masker would have recognised them (word start, followed by a
-    particle/cue or nothing); a name that is also an ordinary word (수영) only with a strong cue.
-    """
-    texts = ["" if t is None or t != t else str(t) for t in texts]
-    fakes = getattr(seen, "pseudonyms", set())
-    names, others = set(), set()
-    for v in seen:
-        v = str(v).strip()
-        if len(v) < 2 or v in fakes:
-            continue
-        (names if re.fullmatch(r"[가-힣]{2,4}", v) else others).add(v)
-    first_idx: dict[str, int] = {}
-    for i, t in enumerate(texts):
-        if t:
-            first_idx.setdefault(t, i)
-    uniq = list(first_idx)
-    leaks: list[Leak] = []
-    for t in uniq:
-        i = first_idx[t]
-        if names:
-            for m in _SCAN_WORD.finditer(t):
-                w = m.group(0)
-                if _starts_with_any(w, fakes):  # the masker's own output (a fake full name 정연아)
-                    continue
-                for L in (4, 3, 2):
-                    name, rest = w[:L], w[L:]
-                    if name in names and _name_leak(name, rest):
-                        leaks.append(Leak(name, NAME, i))
-                        break
-        for typ, rx in _SCAN:
-            for m in rx.finditer(t):
-                leaks.append(Leak(m.group(0), typ, i))
-    if others and uniq:
-        # one joined string + str.find per value: fast even for a few thousand values
-        starts, pos = [], 0
-        for t in uniq:
-            starts.append(pos)
-            pos += len(t) + 1
-        joined = "\x00".join(uniq)
-        for v in sorted(others):
-            at = joined.find(v)
-            while at >= 0:
-                end = at + len(v)
-                # an ASCII value inside a longer ASCII word (java in javadoc) is not that value
-                if not ((v[0].isascii() and v[0].isalnum() and at > 0 and _ALNUM(joined[at - 1]))
-                        or (v[-1].isascii() and v[-1].isalnum() and end < len(joined) and _ALNUM(joined[end]))):
-                    t = uniq[bisect.bisect_right(starts, at) - 1]
-                    leaks.append(Leak(v, "seen", first_idx[t]))
-                at = joined.find(v, end)
-    return leaks
-
-
-def assert_no_leaks(texts, seen: Iterable[str] = ()) -> None:
-    """Raise LeakError listing the first leaks (values shown only by type and position)."""
-    leaks = leak_scan(texts, seen)
-    if leaks:
-        where = ", ".join(f"{lk.type} in text #{lk.where}" for lk in leaks[:10])
-        raise LeakError(f"{len(leaks)} personal values survived masking: {where}")
-
-
 # -------------------------------------------------------------------------------------------------
-# Name review: which names the masker will replace in a chat, and why, for the user to check once.
-REVIEW_COLUMNS = ["name", "count", "masked", "reason", "pseudonym", "example"]
+# Names a chat masks, and their review: which names the masker will replace, and why, for the user to
+# check once (he knows his friends' names better than any detector).
+REVIEW_COLUMNS = ["name", "count", "masked", "reason", "pseudonym", "hint", "example"]
+_BOT_WORD = re.compile(r"증권|은행|카드|뱅크|페이|알림|공지|봇|[Bb]ot|BOT|톡|센터|고객|쇼핑|배송|택배|투자|보험|\d")
+
+
+def auto_names(df) -> list[str]:
+    """The names a chat masks without being told: every speaker, and the names in the export's title (a
+    1:1 export is titled with her name). A title that is not just names (`우리 가족 방`) adds nothing:
+    masking `가족` everywhere would wreck the text."""
+    names = [str(s) for s in df["speaker"].dropna().unique()]
+    words = [w for w in re.split(r"[,\s]+", str(df.attrs.get("title") or "")) if w]
+    if words and all(re.fullmatch(r"[가-힣]{2,4}", w) for w in words):
+        names += words
+    return list(dict.fromkeys(n.strip() for n in names if n and n.strip()))
+
+
+def names_to_mask(auto: Iterable[str], known: Iterable[str] = (), keep: Iterable[str] = ()) -> tuple[list, list]:
+    """(names to mask, names taken from the export that the user kept). A keep word overrides a name the
+    export brought in (a member called `java` or `you`, a bot `NH투자증권`: masking it would garble every
+    message that uses the word), never a name the user listed in known_names."""
+    keep = {str(w).strip() for w in keep if str(w).strip()}
+    known = [str(n).strip() for n in known if str(n).strip()]
+    kept = [n for n in auto if n in keep and n not in known]
+    return list(dict.fromkeys([*(n for n in auto if n not in kept), *known])), kept
+
+
+def name_hint(name: str) -> str:
+    """Why a name taken from the export may be no person at all ('' when it looks like one)."""
+    if re.fullmatch(r"[a-z]+", name):
+        return "a lowercase word, not a name: keep_words stops masking it"
+    if _BOT_WORD.search(name) or len(name.replace(" ", "")) > 6:
+        return "looks like a bot or a business: keep_words stops masking it"
+    if re.fullmatch(r"[가-힣]{2,4}", name) and name not in COMMON_GIVEN and _in_dictionary(name):
+        return "an ordinary word too: keep_words stops masking it"
+    return ""
+
+
+def chat_key(df) -> str:
+    """Pseudonym key from the chat itself: same chat -> same pseudonyms (build, preview, review), and
+    secret as long as the chat is."""
+    import pandas as pd
+    digest = pd.util.hash_pandas_object(df[["time", "speaker", "text"]], index=False).to_numpy().tobytes()
+    return hashlib.sha256(b"malbeot-dataset-v1" + digest).hexdigest()
 
 
 def name_review(df, me: str, her: str | None = None, known_names: Iterable[str] = (), keep_words: Iterable[str] = (),
                 key: str | None = None, example_chars: int = 80):
-    """One row per candidate name in the chat's text messages: how often it was seen, whether it will be
-    masked and why (speaker, known, detected, kept word), its pseudonym and one example ALREADY masked.
-    Sorted by count. `me` (and `her`, if given) must be speakers of the chat."""
+    """One row per candidate name in the chat's text messages: how often it was replaced, whether it will
+    be masked and why (speaker, chat title, known, detected, kept word, kept word (speaker)), its
+    pseudonym, a hint when a name the export brought in looks like a word or a bot, and one example
+    ALREADY masked. Same names, keep words and (default) key as the dataset build. Sorted by count.
+    `me` (and `her`, if given) must be speakers of the chat."""
     import pandas as pd
 
     speakers = [s for s in df["speaker"].dropna().unique().tolist() if str(s).strip()]
@@ -1007,17 +975,24 @@ def name_review(df, me: str, her: str | None = None, known_names: Iterable[str] 
         if name is not None and name not in speakers:
             raise ValueError(f"{who}={name!r} is not a speaker of this chat; speakers: {sorted(speakers)}")
     keep = [str(w).strip() for w in keep_words if str(w).strip()]
-    anon = Anonymizer(known_names=[*speakers, *known_names], key=key, keep_words=keep)
+    auto = auto_names(df)
+    masked_names, kept = names_to_mask(auto, known_names, keep)
+    anon = Anonymizer(known_names=masked_names, key=key if key is not None else chat_key(df), keep_words=keep)
     texts = df.loc[df["kind"] == "text", "text"].astype(str).tolist()
     out = anon.mask_many(texts)
-    reasons = {}
-    for reason, names in (("known", known_names), ("speaker", speakers)):  # speaker wins
+    reasons, hints = {}, {}
+    for reason, names in (("known", known_names), ("chat title", set(auto) - set(speakers)),
+                          ("speaker", speakers)):  # speaker wins
         for n in names:
+            if n in kept:
+                continue
             compact = re.sub(r"[^\w가-힣]", "", str(n))
             forms = {str(n).strip(), compact}
             if re.fullmatch(r"[가-힣]{3,4}", compact):
                 forms.add(_split_surname(compact)[1])
             reasons.update(dict.fromkeys(forms, reason))
+            if reason != "known":
+                hints[str(n).strip()] = name_hint(str(n).strip())
     count, example = Counter(), {}
     for t, n in Counter(texts).items():
         masked, hits = anon._cache[t]
@@ -1026,13 +1001,15 @@ def name_review(df, me: str, her: str | None = None, known_names: Iterable[str] 
                 count[raw] += n
                 example.setdefault(raw, masked)
     rows = [{"name": raw, "count": c, "masked": True, "reason": reasons.get(raw, "detected"),
-             "pseudonym": anon.pseudonym(raw), "example": example[raw][:example_chars]} for raw, c in count.items()]
+             "pseudonym": anon.pseudonym(raw), "hint": hints.get(raw, ""), "example": example[raw][:example_chars]}
+            for raw, c in count.items()]
     for w in keep:
-        rx = re.compile(r"(?<![가-힣A-Za-z])" + re.escape(w))
+        rx = re.compile(r"(?<![가-힣A-Za-z])" + re.escape(w) + (r"(?![A-Za-z])" if w[-1:].isascii() else ""))
         idx = [i for i, t in enumerate(texts) if rx.search(t)]
-        if idx:
-            rows.append({"name": w, "count": len(idx), "masked": False, "reason": "kept word", "pseudonym": "",
-                         "example": out[idx[0]][:example_chars]})
+        if idx or w in kept:
+            rows.append({"name": w, "count": len(idx), "masked": False,
+                         "reason": "kept word (speaker)" if w in kept else "kept word", "pseudonym": "",
+                         "hint": name_hint(w) if w in kept else "", "example": out[idx[0]][:example_chars] if idx else ""})
     table = pd.DataFrame(rows, columns=REVIEW_COLUMNS)
     return table.sort_values(["count", "name"], ascending=[False, True], ignore_index=True)
 
@@ -1051,17 +1028,25 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m lib.privacy", description="Privacy tools for a KakaoTalk export.")
     sub = ap.add_subparsers(dest="cmd", required=True)
     names = sub.add_parser("names", help="list the names the masker will replace, and why (writes outputs/privacy/names.csv)")
-    names.add_argument("chats", nargs="+", help="export file(s) of one chat room")
-    names.add_argument("--me", required=True, help="your name as it appears as a speaker")
+    names.add_argument("chats", nargs="*", help="export file(s) of one chat room (default: the profile's `chat`)")
+    names.add_argument("--me", help="your name as it appears as a speaker (default: the profile's `me`)")
     names.add_argument("--her", help="the other person's speaker name (default: none required)")
+    names.add_argument("--profile", help="take chat, me, known_names and keep_words from a profile (configs/*.yaml)")
     names.add_argument("--known-name", action="append", default=[], help="a name to always mask (repeatable)")
     names.add_argument("--keep-word", action="append", default=[], help="a word never to mask as a name (repeatable)")
     names.add_argument("--top", type=int, default=30, help="rows to print")
     names.add_argument("--out", help="CSV path (default outputs/privacy/names.csv)")
     args = ap.parse_args(argv)
-    df = kakao.read_chat(args.chats if len(args.chats) > 1 else args.chats[0])
+    prof = config.profile(args.profile) if args.profile else {}
+    chats = args.chats or [config.resolve(c) for c in ([prof["chat"]] if isinstance(prof.get("chat"), str)
+                                                       else prof.get("chat") or [])]
+    me = args.me or prof.get("me")
+    if not chats or not me:
+        ap.error("give CHAT... --me NAME, or a --profile that sets chat and me")
+    df = kakao.read_chat(chats if len(chats) > 1 else chats[0])
     try:
-        table = name_review(df, args.me, args.her, args.known_name, args.keep_word)
+        table = name_review(df, me, args.her, [*(prof.get("known_names") or []), *args.known_name],
+                            [*(prof.get("keep_words") or []), *args.keep_word])
     except ValueError as e:
         ap.error(str(e))
     path = write_review(table, args.out)

@@ -142,6 +142,15 @@ def test_stream_yields_bubbles_one_by_one_and_regenerates_silently():
     assert backend.closed == 2                         # both generations were stopped, not run to the end
 
 
+def test_a_generated_number_or_email_reaches_her_as_a_token():
+    """A model can reproduce a number it memorised or make one up: she sees <전화번호>, never the digits."""
+    said = "내 번호 010-2847-3391 이야\n메일은 hong.gildong@gmail.com 으로\n카뱅 3333-02-8841276"
+    shown = ["내 번호 <전화번호> 이야", "메일은 <이메일> 으로", "카뱅 <계좌>"]
+    assert Chatbot(ScriptedBackend([said]), generation={"n_candidates": 1}).reply(HISTORY) == shown
+    assert list(Chatbot(ScriptedBackend([said], chunk=3)).stream(HISTORY)) == shown
+    assert guards.mask_reply("주민번호 960312-2345678 맞아? 3시 30분에 2번 출구") == "주민번호 <주민번호> 맞아? 3시 30분에 2번 출구"
+
+
 def test_stream_stops_at_the_turn_marker_and_eos(tok):
     backend = ScriptedBackend([f" 응응\n금방 갈게{tok.eos_token}\n상대: 빨리 와", " 뭐해\n상대: 아무것도"],
                               tokenizer=tok, chunk=3)

@@ -208,13 +208,92 @@ def test_no_planted_value_in_any_output_file(sample_build):
     assert all(token in text for token in ("<전화번호>", "<주소>", "<계좌>"))
 
 
-def test_leak_fails_closed_and_writes_nothing(sample_chat, tmp_path, monkeypatch):
+# ---------------------------------------------------------------- the final leak scan (issue 11)
+
+def shipped(out) -> str:
+    """Every string the build wrote: the JSONL and card files, and each message of the arrow dataset."""
+    files = [p.read_text(encoding="utf-8") for p in out.iterdir() if p.is_file()]
+    ds = dataset.load(out)
+    return "\n".join(files + [m["content"] for split in ds.values() for row in split["messages"] for m in row])
+
+
+def test_a_masker_that_masks_nothing_still_ships_no_planted_value(sample_chat, tmp_path, monkeypatch):
+    """The independent scan (lib.leakscan) re-masks what the masker let through, on the whole sample chat."""
     from lib import privacy
-    monkeypatch.setattr(privacy.Anonymizer, "mask_many", lambda self, texts: list(texts))  # masks nothing
+    monkeypatch.setattr(privacy.Anonymizer, "mask_many", lambda self, texts, **kw: list(texts))  # masks nothing
+    card = dataset.build(sample_chat, ME, tmp_path / "out", progress=False)
+    planted = json.loads((config.SAMPLE / "planted.json").read_text(encoding="utf-8"))
+    text = shipped(tmp_path / "out")
+    assert not [v for vs in planted.values() for v in vs if v in text]
+    assert card["leak_scan"]["messages_re_masked"] > 50 and card["leak_scan"]["flagged"]["전화번호"] >= 5
+
+
+# one planted value per type in her messages, and names in both directions (a speaker, a known name,
+# third parties found by their person endings)
+NAME_ROWS = [(HER, "지훈이가 그러는데 내일 온대", "지훈"), (ME, "민준아 뭐해 ㅋㅋ", "민준"), (HER, "서현씨 오늘 출근해요?", "서현"),
+             (HER, "준호한테 물어봤어?", "준호"), (ME, "박준호 어디야", "박준호"), (HER, "도윤아 자?", "도윤"),
+             (ME, "서연이가 최고지", "서연"), (HER, "이도윤 바보", "이도윤"), (HER, "아까 지훈이랑 통화함", "지훈")]
+
+
+def planted_chat():
+    from test_leakscan import PLANTED
+    rows, m = [], 0
+    for _, text, _ in PLANTED:
+        rows += [(m, HER, text), (m + 1, ME, f"응 알겠어 {'ㅋ' * (m % 7 + 2)}")]
+        m += 2
+    for who, text, _ in NAME_ROWS:
+        rows += [(m, HER, "뭐해?"), (m + 1, ME, text)] if who == ME else [(m, HER, text), (m + 1, ME, "ㅇㅇ 그러게")]
+        m += 2
+    return chat(rows), [(t.split("+")[0], v) for t, _, v in PLANTED] + [("이름", v) for _, _, v in NAME_ROWS]
+
+
+@pytest.mark.parametrize("off", ["전화번호", "주민번호", "외국인번호+주민번호", "카드번호", "계좌+전화번호", "여권번호",
+                                 "운전면허+계좌", "차량번호", "이메일", "아이디", "주소", "IP", "URL", "생년월일", "이름"])
+def test_the_build_never_ships_what_a_crippled_masker_missed(tmp_path, monkeypatch, off):
+    """One masker detector switched off at a time (lib.privacy's regex part and its own rescan, or all of its
+    name finding): the build re-masks from the independent scan, and the files hold none of those values."""
+    from test_leakscan import masker_without
+    masker_without(monkeypatch, off)
+    df, values = planted_chat()
+    card = dataset.build(df, ME, tmp_path / "out", known_names=["박준호"], val_fraction=0, progress=False)
+    text = shipped(tmp_path / "out")
+    typ = off.split("+")[0]
+    assert not [v for t, v in values if v in text], card["leak_scan"]
+    if typ != "URL":  # the build tags every link (사진-style) before the scan could see one
+        assert card["leak_scan"]["flagged"].get(typ, 0) >= (7 if typ == "이름" else 1)  # the scan did it
+
+
+def test_a_message_the_scan_cannot_re_mask_is_dropped(tmp_path, monkeypatch):
+    from test_leakscan import masker_without
+    from lib import leakscan
+    masker_without(monkeypatch, "전화번호")
+    monkeypatch.setattr(leakscan, "redact", lambda texts, findings, replace=None: list(texts))  # re-masking broken
+    df, _ = planted_chat()
+    card = dataset.build(df, ME, tmp_path / "out", val_fraction=0, progress=False)
+    assert "2847" not in shipped(tmp_path / "out") and "칠칠팔구" not in shipped(tmp_path / "out")
+    assert card["leak_scan"]["pairs_dropped"] >= 3 and card["funnel"][-1]["removed"] == card["leak_scan"]["pairs_dropped"]
+
+
+def test_a_card_holding_a_real_name_fails_closed_and_writes_nothing(tmp_path, monkeypatch):
+    from lib import leakscan
+    markdown = dataset.data_card.markdown  # a card bug: her name and number written into card.md
+    monkeypatch.setattr(dataset.data_card, "markdown", lambda card: markdown(card) + f"\n{HER} 010-2847-3391\n")
     out = tmp_path / "leaky"
-    with pytest.raises(privacy.LeakError, match="nothing was written"):
-        dataset.build(sample_chat, ME, out, progress=False)
+    with pytest.raises(leakscan.LeakError, match="nothing was written"):
+        dataset.build(planted_chat()[0], ME, out, progress=False)
     assert not out.exists() and list(tmp_path.iterdir()) == []  # not even a temp folder left behind
+
+
+def test_keep_words_override_a_speaker_name_but_never_a_known_name(tmp_path):
+    rows = [(0, HER, "java 설치했어?"), (1, ME, "응 java 17"), (2, "java", "ㅎㅇ"), (3, HER, "java 어렵다"), (4, ME, "java 쉬움")]
+    _, kept = quick(chat(rows), tmp_path / "a", keep_words=["java"])
+    assert "java 17" in kept[0]["messages"][-1]["content"]
+    _, masked = quick(chat(rows), tmp_path / "b")
+    assert "java" not in json.dumps(masked)
+    card, masked = quick(chat(rows), tmp_path / "c", keep_words=["java"], known_names=["java"])
+    assert "java" not in json.dumps(masked) and card["params"]["keep_words"] == 1
+    assert dataset.inputs({"chat": "x.txt", "me": ME, "keep_words": ["java"], "dataset": {"name": "t"}},
+                          keep_words=["you"])["keep_words"] == ["java", "you"]
 
 
 def test_instruct_files_and_card(sample_build):
