@@ -155,13 +155,12 @@ def verify(gguf_path, merged_dir, dataset_dir, *, n_greedy: int = 32, greedy_tok
     try:
         same, differing, detok_same = {}, [], 0
         for tid, text in tqdm(items, desc="tokenization", disable=not progress, leave=False):
-            hf = tok(text, add_special_tokens=False)["input_ids"]
-            ll = llm.tokenize(normalize(tok, text).encode("utf-8"), add_bos=False, special=True)
-            same[tid] = ll == hf
+            hf, normal = tok(text, add_special_tokens=False)["input_ids"], normalize(tok, text)
+            same[tid] = llm.tokenize(normal.encode("utf-8"), add_bos=False, special=True) == hf
             if not same[tid]:
                 differing.append(tid)
             # what the page shows is llama.cpp's decoding: it must give the (normalized) text back exactly
-            detok_same += llm.detokenize(hf, special=True).decode("utf-8", "replace") == normalize(tok, text)
+            detok_same += llm.detokenize(hf, special=True).decode("utf-8", "replace") == normal
 
         on_gpu = device != "cpu" and torch.cuda.is_available()   # the saved 16-bit type on a GPU, fp32 on CPU
         model = AutoModelForCausalLM.from_pretrained(merged_dir, dtype="auto" if on_gpu else torch.float32)
