@@ -9,18 +9,21 @@ bubble by bubble. Shared by the app (app/) and the evaluation; never imports Str
     python -m lib.chat [--backend llamacpp --gguf F --tokenizer RUN]   # chat in the terminal
 
 Each bubble is checked by lib.guards as it completes; a candidate whose first bubble fails is thrown
-away and another one sampled, a later failing bubble ends the reply there.
+away and another one sampled, a later failing bubble ends the reply there. When the history's messages
+carry a `time` (ISO 8601; the page stores one per message), lib.template's time line in her time zone
+(`tz=`) comes right before the reply, as in training: `bot.reply(history, tz="Asia/Seoul")`.
 """
 from __future__ import annotations
 
 import inspect
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
 
 from lib import models, runs
 from lib.backends import open_backend
 from lib.guards import is_empty, is_self_repeat, join_bubbles, mask_reply, norm, rejection_reason, split_bubbles
-from lib.template import INSTRUCT_TAGS, STOP_STRINGS, stop_strings
+from lib.template import INSTRUCT_TAGS, STOP_STRINGS, her_moment, stop_strings, time_line
 
 ROLES = ("user", "assistant")   # user = her, assistant = the bot (me), as in lib.dataset rows
 
@@ -87,8 +90,9 @@ def window_start(n_turns: int, max_turns: int | None) -> int:
 
 
 def build_prompt(tokenizer, history: Sequence[dict], *, max_prompt_tokens: int, system: str | None = None,
-                 max_turns: int | None = None) -> str:
-    """The adapter's chat template over `history` with the generation prompt for the bot's turn.
+                 max_turns: int | None = None, time_line: str | None = None) -> str:
+    """The adapter's chat template over `history` with the generation prompt for the bot's turn: the
+    persona line `system` first, lib.template's `time_line` right before the reply, as in training.
 
     Oldest turns are dropped until the prompt fits `max_prompt_tokens` (and at most `max_turns`
     turns remain, see `window_start`); her last message is never cut, even if it alone is over budget.
@@ -97,9 +101,10 @@ def build_prompt(tokenizer, history: Sequence[dict], *, max_prompt_tokens: int, 
         raise ValueError(f"max_prompt_tokens must be a positive int, got {max_prompt_tokens!r}")
     turns = _check_history(history)
     head = [{"role": "system", "content": system}] if system else []
+    tail = [{"role": "system", "content": time_line}] if time_line else []
 
     def render(start: int) -> str:
-        return _render(tokenizer, head + turns[start:], True)
+        return _render(tokenizer, head + turns[start:] + tail, True)
 
     lo = window_start(len(turns), max_turns)
     hi = len(turns) - 1                        # her last message alone
@@ -116,13 +121,14 @@ def build_prompt(tokenizer, history: Sequence[dict], *, max_prompt_tokens: int, 
 
 
 def trim_messages(history: Sequence[dict], *, max_chars: int, system: str | None = None,
-                  max_turns: int | None = None) -> list[dict]:
+                  max_turns: int | None = None, time_line: str | None = None) -> list[dict]:
     """For an endpoint that applies its own template (no local tokenizer): same trimming, by characters."""
     turns = _check_history(history)
     turns = turns[window_start(len(turns), max_turns):]
     while len(turns) > 1 and sum(len(t["content"]) for t in turns) > max_chars:
         turns = turns[1:]
-    return ([{"role": "system", "content": system}] if system else []) + turns
+    return ([{"role": "system", "content": system}] if system else []) + turns + \
+        ([{"role": "system", "content": time_line}] if time_line else [])
 
 
 def turn_markers(tokenizer) -> list[str]:
@@ -173,16 +179,18 @@ class Chatbot:
     """Guarded replies from any `lib.backends` backend (`.stream`, `.generate`, `.tokenizer`).
 
     `generation` overrides DEFAULT_GENERATION (temperature, top_p, repetition_penalty,
-    max_new_tokens, n_candidates, max_attempts). `.stats` counts rejections per reason;
-    `.last` describes the last reply (attempts, rejected candidates, whether the fallback was used).
+    max_new_tokens, n_candidates, max_attempts). `time_context=False` leaves the time line out (a run
+    trained with the profile's `time_context: false`). `.stats` counts rejections per reason; `.last`
+    describes the last reply (time line, attempts, rejected candidates, whether the fallback was used).
     """
 
     def __init__(self, backend, *, generation: dict | None = None, system: str | None = None,
                  max_prompt_tokens: int | None = None, max_turns: int | None = 7, repeat_window: int = 4,
-                 fallback: Sequence[str] = FALLBACK_REPLIES):
+                 fallback: Sequence[str] = FALLBACK_REPLIES, time_context: bool = True):
         self.backend = backend
         self.generation = self._merge(DEFAULT_GENERATION, generation)
         self.system = system
+        self.time_context = time_context
         self.max_turns = max_turns            # lib.dataset's context_turns (6) + her last message
         self.repeat_window = repeat_window    # how many of the bot's own turns a reply may not repeat
         self.fallback = tuple(fallback) or FALLBACK_REPLIES
@@ -224,13 +232,20 @@ class Chatbot:
         return max(32, min(1024, int(context) - max_new_tokens))
 
     # ---- prompt and backend calls
-    def prompt(self, history: Sequence[dict], max_new_tokens: int | None = None):
+    def time_line(self, history: Sequence[dict], *, tz=None, now=None) -> str | None:
+        """lib.template's time line for her last turn, or None (no times, or time_context off)."""
+        moment = her_moment(history, tz=tz, now=now) if self.time_context else None
+        return time_line(*moment) if moment else None
+
+    def prompt(self, history: Sequence[dict], max_new_tokens: int | None = None, *, tz=None, now=None):
         """What the backend receives: a template-rendered string, or messages for a remote chat endpoint."""
         budget = self.max_prompt_tokens(max_new_tokens or self.generation["max_new_tokens"])
+        when = self.time_line(history, tz=tz, now=now)
         if self.tokenizer is None:
-            return trim_messages(history, max_chars=2 * budget, system=self.system, max_turns=self.max_turns)
+            return trim_messages(history, max_chars=2 * budget, system=self.system, max_turns=self.max_turns,
+                                 time_line=when)
         return build_prompt(self.tokenizer, history, max_prompt_tokens=budget, system=self.system,
-                            max_turns=self.max_turns)
+                            max_turns=self.max_turns, time_line=when)
 
     def _sampling(self, gen: dict, method, attempt: int = 0) -> dict:
         kw = {k: gen[k] for k in SAMPLING_KEYS}
@@ -279,12 +294,14 @@ class Chatbot:
         self.stats[err.reason] += 1
         self.last["rejected"].append((err.reason, err.text))
 
-    def reply(self, history: Sequence[dict], generation: dict | None = None) -> list[str]:
-        """Bubbles for the bot's next turn; candidates are sampled `n_candidates` at a time."""
+    def reply(self, history: Sequence[dict], generation: dict | None = None, *, tz=None, now=None) -> list[str]:
+        """Bubbles for the bot's next turn; candidates are sampled `n_candidates` at a time. `tz`: her
+        time zone (a tzinfo or an IANA name); `now`: her last message's time if it carries none."""
         gen = self._merge(self.generation, generation)
         her, bot_turns = self._context(history)
-        prompt = self.prompt(history, gen["max_new_tokens"])
-        self.last = {"attempts": 0, "rejected": [], "fallback": False}
+        prompt = self.prompt(history, gen["max_new_tokens"], tz=tz, now=now)
+        self.last = {"time_line": self.time_line(history, tz=tz, now=now), "attempts": 0, "rejected": [],
+                     "fallback": False}
         for attempt in range(gen["max_attempts"]):
             self.last["attempts"] += 1
             sampling = self._sampling(gen, self.backend.generate, attempt)
@@ -301,16 +318,18 @@ class Chatbot:
                 self._reject(_Rejected("empty", text))
         return self._fallback(bot_turns)
 
-    def stream(self, history: Sequence[dict], generation: dict | None = None) -> Iterator[str]:
+    def stream(self, history: Sequence[dict], generation: dict | None = None, *, tz=None,
+               now=None) -> Iterator[str]:
         """Bubbles one at a time as the model writes them (a KakaoTalk reply arrives bubble by bubble).
 
         A candidate is dropped silently while nothing of it has been shown; once a bubble is out,
-        a failing later bubble just ends the reply.
+        a failing later bubble just ends the reply. `tz`, `now` as in `reply`.
         """
         gen = self._merge(self.generation, generation)
         her, bot_turns = self._context(history)
-        prompt = self.prompt(history, gen["max_new_tokens"])
-        self.last = {"attempts": 0, "rejected": [], "fallback": False}
+        prompt = self.prompt(history, gen["max_new_tokens"], tz=tz, now=now)
+        self.last = {"time_line": self.time_line(history, tz=tz, now=now), "attempts": 0, "rejected": [],
+                     "fallback": False}
         shown: list[str] = []
         for attempt in range(gen["max_attempts"]):
             self.last["attempts"] += 1
@@ -377,12 +396,13 @@ def main(argv=None) -> int:
             break
         if not text:
             break
-        history.append({"role": "user", "content": text})
+        history.append({"role": "user", "content": text, "time": datetime.now().astimezone().isoformat()})
         bubbles = []
         for bubble in bot.stream(history):
             print(f"봇> {bubble}", flush=True)
             bubbles.append(bubble)
-        history.append({"role": "assistant", "content": join_bubbles(bubbles)})
+        history.append({"role": "assistant", "content": join_bubbles(bubbles),
+                        "time": datetime.now().astimezone().isoformat()})
     return 0
 
 

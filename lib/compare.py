@@ -29,7 +29,7 @@ def compare(candidates: list[str], dataset_dir: str | Path, *, pilot_steps: int 
     replies = [m["messages"][-1]["content"] for m in val]
     chat_texts = [m["content"] for row in dd["train"].select(range(min(500, len(dd["train"])))) for m in row["messages"]]
     histories = [val[i]["messages"][:-1] for i in range(0, len(val), max(1, len(val) // n_samples))][:n_samples]
-    rows, samples = [], {"her": [h[-1]["content"] for h in histories],
+    rows, samples = [], {"her": [next(m["content"] for m in reversed(h) if m["role"] == "user") for h in histories],
                          "me (real)": [val[i]["messages"][-1]["content"]
                                        for i in range(0, len(val), max(1, len(val) // n_samples))][:n_samples]}
     for name in candidates:

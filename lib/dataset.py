@@ -46,6 +46,8 @@ def _features():
         "messages": datasets.List({"role": datasets.Value("string"), "content": datasets.Value("string")}),
         "session": datasets.Value("int64"),
         "time": datasets.Value("string"),
+        "her_time": datasets.Value("string"),
+        "gap_hours": datasets.Value("float64"),
     })
 
 
@@ -108,6 +110,17 @@ def mask_contents(msgs: pd.DataFrame, anonymizer) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- card, files, leak scan
+
+def time_summary(pairs: pa.Table) -> dict:
+    """The time fields in numbers for the card: pairs by hour of her last turn, silence before it."""
+    hours = pd.to_datetime(pd.Series(pairs.column("her_time").to_pylist())).dt.hour
+    gap = pd.Series(pairs.column("gap_hours").to_pylist(), dtype="float64")
+    bins = pd.cut(gap, [0, 1, 3, 6, 12, 24, float("inf")], right=False,
+                  labels=["<1h", "1-3h", "3-6h", "6-12h", "12-24h", ">=24h"])
+    return {"pairs_by_hour": {int(h): int(n) for h, n in hours.value_counts().sort_index().items()},
+            "pairs_by_gap": {str(k): int(n) for k, n in bins.value_counts(sort=False).items()},
+            "gap_hours_median": round(float(gap.median()), 2) if gap.notna().any() else None}
+
 
 def render_context(messages: list[dict]) -> str:
     """The instruction format's `input`: the context as labelled lines, oldest first."""
@@ -192,13 +205,14 @@ def build(chats, me: str, out_dir, *, her: str | None = None, known_names: Itera
           session_gap_hours: float = SESSION_GAP_HOURS,
           context_turns: int = 6, val_fraction: float = 0.1, split: str = "time", seed: int = 0,
           max_duplicate_targets: int = 20, system_prompt: str | None = None, max_target_chars: int = 400,
-          max_context_chars: int = 1200, tokenizer=None, progress: bool = True,
+          max_context_chars: int = 1200, time_context: bool = True, tokenizer=None, progress: bool = True,
           timings: dict | None = None) -> dict:
     """Build the dataset in `out_dir` and return its card. Nothing is written unless the leak scan
     passes. `known_names` are always masked; `keep_words` never (and they override a speaker name the
     export brought in, never a known name: lib.privacy.names_to_mask). `key` fixes the pseudonyms
     (default: derived from the chat, so reruns are byte-identical);
-    `timings`, if given, is filled with seconds per stage."""
+    `time_context` puts lib.template's time line (her weekday and hour, the silence before) right before
+    each reply; `timings`, if given, is filled with seconds per stage."""
     from tqdm.auto import tqdm
 
     if context_turns < 0 or max_duplicate_targets < 1 or max_target_chars < 1:
@@ -240,7 +254,7 @@ def build(chats, me: str, out_dir, *, her: str | None = None, known_names: Itera
         pairs, pair_funnel, cut = make_pairs(
             turns, context_turns=context_turns, max_duplicate_targets=max_duplicate_targets,
             max_target_chars=max_target_chars, max_context_chars=max_context_chars,
-            system_prompt=system_prompt, seed=seed)
+            system_prompt=system_prompt, time_context=time_context, seed=seed)
         funnel += pair_funnel
         if pairs.num_rows == 0:
             raise DatasetError(f"no pairs: none of my ({me}) {int((turns['role'] == 'assistant').sum())} turns answers"
@@ -278,10 +292,12 @@ def build(chats, me: str, out_dir, *, her: str | None = None, known_names: Itera
             "masking": {k: int(v) for k, v in sorted(anon.counts.items())},
             "leak_scan": scanned,  # what the independent scan still found (per type, distinct messages)
             "lengths": lengths(pairs, tokenizer),
+            "time": time_summary(pairs),
             "params": {"turn_gap_minutes": turn_gap_minutes, "session_gap_hours": session_gap_hours,
                        "context_turns": context_turns, "val_fraction": val_fraction, "split": split, "seed": seed,
                        "max_duplicate_targets": max_duplicate_targets, "max_target_chars": max_target_chars,
                        "max_context_chars": max_context_chars, "system_prompt": system_prompt,
+                       "time_context": bool(time_context),
                        "key": "given" if key is not None else "derived from the chat", "known_names": len(mask_names),
                        "keep_words": len(keep)},
             "roles": {"assistant": "me", "user": "her"},
@@ -338,7 +354,8 @@ def preview(chats, me: str, *, n: int = 3, her: str | None = None, known_names: 
     pairs, _, _, window = make_pairs(
         turns, context_turns=params.get("context_turns", 6), max_duplicate_targets=10**9,
         max_target_chars=params.get("max_target_chars", 400), max_context_chars=params.get("max_context_chars", 1200),
-        system_prompt=params.get("system_prompt"), seed=seed, with_turns=True)
+        system_prompt=params.get("system_prompt"), time_context=params.get("time_context", True), seed=seed,
+        with_turns=True)
     if pairs.num_rows == 0:
         return pd.DataFrame(columns=["example", "side", "who", "kind", "text"])
     rows = pairs.column("messages").to_pylist()
@@ -372,6 +389,8 @@ def inputs(profile: str | dict | None = None, *, chat=None, me: str | None = Non
     chats = chat or prof.get("chat")
     chats = [config.resolve(c) for c in ([chats] if isinstance(chats, (str, Path)) else chats or [])]
     me = me or prof.get("me")
+    if prof.get("time_context") is not None:  # a top-level switch: serving and evaluation read it too
+        params["time_context"] = bool(prof["time_context"])
     out_dir = out_dir or (config.dataset_dir(prof) if (prof.get("dataset") or {}).get("name") else None)
     if not chats or not me or not out_dir:
         raise DatasetError("need the chat export(s), `me` and an output folder: give CHAT --me NAME --out DIR, or a "

@@ -16,6 +16,8 @@ from lib.pairs import SESSION_GAP_HOURS, TURN_GAP_MINUTES, segment
 WEEKDAYS = ["월", "화", "수", "목", "금", "토", "일"]
 LATENCY_BINS = [0, 1, 2, 5, 10, 30, 60, 180, SESSION_GAP_HOURS * 60]
 LATENCY_LABELS = ["<1분", "1분", "2-4분", "5-9분", "10-29분", "30-59분", "1-3시간", "3-6시간"]
+GAP_BINS = [0, 5 / 60, 0.5, 1, 3, 6, 12, 24, float("inf")]   # hours of silence before a turn
+GAP_LABELS = ["<5분", "5-29분", "30-59분", "1-3시간", "3-6시간", "6-12시간", "12-24시간", "1일+"]
 # top words: common nouns, verbs and adjectives only; proper nouns (NNP), numbers, foreign letters,
 # e-mails, URLs and serials never qualify, and words containing a known name are dropped.
 WORD_TAGS = {"NNG", "VV", "VA"}
@@ -103,6 +105,21 @@ def turns(df: pd.DataFrame, gap_minutes: int = TURN_GAP_MINUTES) -> pd.DataFrame
         "speaker": g["speaker"].first(), "start": g["time"].first(), "end": g["time"].last(),
         "bubbles": g.size(), "chars": g["text"].agg(lambda s: int(s.str.len().sum())),
     }).reset_index(drop=True)
+
+
+def time_fields(df: pd.DataFrame, me: str) -> pd.DataFrame:
+    """What the time line sees, per turn: tidy (who = me | her | others, hour of its start, silence before it
+    binned as GAP_LABELS, turns) over the full hour x gap grid. Roles, not names: notebook 02 shows it."""
+    tn = turns(df)
+    gap = (tn["start"] - tn["end"].shift()).dt.total_seconds() / 3600
+    her = order(df, me)[1] if len(order(df, me)) > 1 else None
+    who = np.where(tn["speaker"] == me, "me", np.where(tn["speaker"] == her, "her", "others"))
+    binned = pd.cut(gap, GAP_BINS, right=False, labels=GAP_LABELS)
+    counts = pd.DataFrame({"who": who, "hour": tn["start"].dt.hour, "gap": binned}).dropna() \
+        .groupby(["who", "hour", "gap"], observed=False).size()
+    full = pd.MultiIndex.from_product([[w for w in ("me", "her", "others") if w in set(who)], range(24), GAP_LABELS],
+                                      names=["who", "hour", "gap"])
+    return counts.reindex(full, fill_value=0).rename("turns").reset_index()
 
 
 def lengths(df: pd.DataFrame) -> pd.DataFrame:
@@ -240,6 +257,22 @@ def plot_hour_weekday(tidy: pd.DataFrame):
         ax.set_xlabel("hour")
         ax.set_title(name)
     fig.colorbar(im, ax=axes[0].tolist(), label="messages")
+    return fig
+
+
+def plot_time_fields(tidy: pd.DataFrame):
+    """Heatmaps, one per speaker: turns by hour of day x silence before them (the time line's two fields)."""
+    who = [w for w in ("me", "her") if w in set(tidy["who"])]
+    fig, axes = plots.subplots(1, len(who), figsize=(6 * len(who), 3.4), squeeze=False)
+    vmax = tidy["turns"].max() or 1
+    for ax, name in zip(axes[0], who):
+        grid = tidy[tidy["who"] == name].pivot(index="gap", columns="hour", values="turns").reindex(GAP_LABELS)
+        im = ax.imshow(grid.to_numpy(), aspect="auto", cmap="magma_r", vmin=0, vmax=vmax)
+        ax.set_yticks(range(len(GAP_LABELS)), GAP_LABELS)
+        ax.set_xticks(range(0, 24, 3))
+        ax.set_xlabel("hour her/my turn starts")
+        ax.set_title({"me": "my turns", "her": "her turns"}[name] + ": hour x silence before")
+    fig.colorbar(im, ax=axes[0].tolist(), label="turns")
     return fig
 
 

@@ -3,7 +3,8 @@ caps, the session-disjoint split. Array code (numpy/pyarrow), no file I/O and no
 
 The one definition of a turn and a session (dataset, explore and the tiny pre-training all use it):
 a new session starts after more than SESSION_GAP_HOURS of silence; a new turn when the speaker changes,
-a session starts, or one speaker pauses more than TURN_GAP_MINUTES between bubbles.
+a session starts, or one speaker pauses more than TURN_GAP_MINUTES between bubbles. Each pair keeps
+the local time of her last turn and the hours of silence before it (across sessions), for the time line.
 """
 from __future__ import annotations
 
@@ -15,16 +16,20 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from lib.template import URL_TAG
+from lib.template import TURN_GAP_MINUTES, URL_TAG, time_line
 
-TURN_GAP_MINUTES = 5      # same speaker within this gap = one turn of several bubbles
+# TURN_GAP_MINUTES (same speaker within this gap = one turn) lives in lib.template: lib.chat splits the
+# page's history into turns the same way and must not import this module.
 SESSION_GAP_HOURS = 6     # a silence this long starts a new conversation (not a slow reply)
 # one row of the dataset: the chat-template messages (her turns "user", mine "assistant", mine last)
 SCHEMA = pa.schema([
     ("messages", pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))),
     ("session", pa.int64()),
-    ("time", pa.string()),
+    ("time", pa.string()),       # start of my reply turn
+    ("her_time", pa.string()),   # start of her last turn (local time of the export)
+    ("gap_hours", pa.float64()),  # silence before her last turn, hours; null for the chat's first turn
 ])
+ISO = "%Y-%m-%dT%H:%M:%S"
 
 
 class DatasetError(ValueError):
@@ -67,8 +72,8 @@ def join_runs(values, run_ids: np.ndarray, n_runs: int, sep: str = "\n") -> pa.A
 
 
 def turns_table(msgs: pd.DataFrame, content: np.ndarray) -> pd.DataFrame:
-    """One row per turn: session, role, start time, `context` (all bubbles, tags included),
-    `target` (text bubbles only, NaN for a placeholder-only turn) and `block` (alternation unit)."""
+    """One row per turn: session, role, `time` and `end` (its first and last record), `context` (all
+    bubbles, tags included), `target` (text bubbles only, NaN for a placeholder-only turn), `block`."""
     turn = msgs["turn"].to_numpy()
     n = int(turn[-1]) + 1 if len(turn) else 0
     starts = np.flatnonzero(np.r_[True, turn[1:] != turn[:-1]]) if len(turn) else np.zeros(0, dtype=np.int64)
@@ -81,6 +86,7 @@ def turns_table(msgs: pd.DataFrame, content: np.ndarray) -> pd.DataFrame:
     t = pd.DataFrame({
         "session": msgs["session"].to_numpy()[starts], "role": msgs["role"].to_numpy()[starts],
         "time": msgs["time"].to_numpy()[starts],
+        "end": msgs["time"].to_numpy()[np.r_[starts[1:] - 1, len(turn) - 1] if len(turn) else starts],
         "context": pd.Series(join_runs(content[keep], turn[keep], n).to_pandas(), dtype="str"),
         "target": pd.Series(join_runs(content[text_rows], turn[text_rows], n).to_pandas(), dtype="str"),
     })
@@ -132,13 +138,14 @@ def cap_duplicates(keys: pd.Series, cap: int, seed: int) -> np.ndarray:
 
 def make_pairs(turns: pd.DataFrame, *, context_turns: int = 6, max_duplicate_targets: int = 20,
                max_target_chars: int = 400, max_context_chars: int = 1200, system_prompt: str | None = None,
-               seed: int = 0, with_turns: bool = False):
+               time_context: bool = True, seed: int = 0, with_turns: bool = False):
     """Every turn of mine that answers hers -> (pairs table in the dataset schema, funnel, cut counts);
     `with_turns` adds each pair's (first context turn, target turn) numbers for `preview`.
 
     The context is the alternating messages ("blocks": consecutive turns of one speaker merged)
     before my turn, within its session, at most `context_turns` before her last message and
     `max_context_chars` in all, starting with hers. Built with index arithmetic, not a loop per pair.
+    With `time_context` a system line with lib.template's time line comes right before my reply.
     """
     funnel: list[dict] = []
 
@@ -187,26 +194,39 @@ def make_pairs(turns: pd.DataFrame, *, context_turns: int = 6, max_duplicate_tar
     lo += b_role[lo] == "assistant"  # chat templates expect her to speak first
     n_ctx = b - lo + 1
 
-    n_pairs, sys_n = len(idx), 1 if system_prompt else 0
-    n_msg = sys_n + n_ctx + 1
+    her = idx - 1  # her last turn (my turn answers it)
+    start, end = turns["time"].to_numpy(), turns["end"].to_numpy()
+    gap = np.full(len(idx), np.nan)
+    has_prev = her >= 1
+    gap[has_prev] = (start[her[has_prev]] - end[her[has_prev] - 1]) / np.timedelta64(1, "h")
+    her_dt = pd.DatetimeIndex(start[her])
+    n_pairs, sys_n, time_n = len(idx), 1 if system_prompt else 0, 1 if time_context else 0
+    lines = [time_line(t, g) for t, g in zip(her_dt.to_pydatetime(), gap.tolist())] if time_context else []
+    n_msg = sys_n + n_ctx + time_n + 1  # [persona line] context [time line] my reply
     offsets = np.r_[0, np.cumsum(n_msg)]
     pair_of = np.repeat(np.arange(n_pairs), n_msg)
     pos = np.arange(offsets[-1]) - offsets[:-1][pair_of]
-    # Index into one pool: [block texts..., targets..., system prompt]
+    # Index into one pool: [block texts..., targets..., persona line, time lines...]
     pool_idx = lo[pair_of] + pos - sys_n
     is_target = pos == n_msg[pair_of] - 1
     pool_idx[is_target] = n_blocks + pair_of[is_target]
     if sys_n:
         pool_idx[pos == 0] = n_blocks + n_pairs
-    content_pool = pa.array(np.r_[b_text, target.to_numpy(dtype=object), [system_prompt or ""]], pa.string())
-    role_pool = pa.array(np.r_[b_role, ["assistant"] * n_pairs, ["system"]].astype(object), pa.string())
+    if time_n:
+        is_time = pos == n_msg[pair_of] - 2
+        pool_idx[is_time] = n_blocks + n_pairs + 1 + pair_of[is_time]
+    content_pool = pa.array(np.r_[b_text, target.to_numpy(dtype=object), [system_prompt or ""],
+                                  np.array(lines, dtype=object)], pa.string())
+    role_pool = pa.array(np.r_[b_role, ["assistant"] * n_pairs, ["system"] * (1 + len(lines))].astype(object), pa.string())
     take = pa.array(pool_idx)
     messages = pa.ListArray.from_arrays(
         pa.array(offsets.astype(np.int32)),
         pa.StructArray.from_arrays([role_pool.take(take), content_pool.take(take)], names=["role", "content"]))
-    times = turns["time"].iloc[idx].dt.strftime("%Y-%m-%dT%H:%M:%S").to_numpy(dtype=object)
+    times = turns["time"].iloc[idx].dt.strftime(ISO).to_numpy(dtype=object)
     table = pa.table({"messages": messages, "session": pa.array(session[idx].astype(np.int64)),
-                      "time": pa.array(times, pa.string())})
+                      "time": pa.array(times, pa.string()),
+                      "her_time": pa.array(her_dt.strftime(ISO).to_numpy(dtype=object), pa.string()),
+                      "gap_hours": pa.array(np.round(gap, 3), pa.float64(), mask=np.isnan(gap))})
     cut = {"replies": int(long.sum()), "context_messages": int(len(long_ctx))}
     table = table.cast(SCHEMA)
     if with_turns:

@@ -6,9 +6,10 @@ in every export format into data/sample/ together with planted.json (the fake pe
 Style comes from HOW they write, not from a list of sentences: each message is composed from topic stems
 and slots (lib.sample_text), then their habits are applied on top. He answers in 1-4 short 반말 bubbles
 (reactions, answers, questions back, fillers, ㅋ runs of any length, emoji, typos and spacing slips); she
-writes longer ~요 sentences with ㅎㅎ. Time habits a time-aware model can learn: he greets in the morning
-(굿모닝, 일어났어?), signs off late at night (잘 자, 꿈나라), and apologises when he answers her after 5+
-silent hours (미안 이제 봤어 ㅠ). `reuse_share` measures how many of his replies are new sentences.
+writes longer ~요 sentences with ㅎㅎ. Time habits mostly only lib.template's time line gives away: his
+first answer of a morning opens with 굿모닝 whatever she asked, late at night he winds down (슬슬 자야겠다),
+and when she writes again hours after he left her unanswered (오빠? … 2-5 h later, or next morning) he
+apologises (미안 이제 봤어 ㅠ). `reuse_share` measures how many of his replies are new sentences.
 
     python -m lib.sample            # rewrite data/sample/ (`make sample`)
 """
@@ -35,7 +36,11 @@ DAYS = 122                       # ~4 months
 SAVED_AT = datetime(2025, 7, 3, 0, 12, 41)
 FULL_FORMATS = ("pc_ko",)  # the pipeline default holds the whole chat ...
 WINDOW_DAYS = 56           # ... the other formats its first 8 weeks, to keep data/sample/ under 2 MB
-SORRY_AFTER = timedelta(hours=5)  # he apologises when he answers her this long after her message
+NUDGE_AFTER = (120, 300)   # minutes until she writes again when he has not answered (he then apologises)
+LAST_NUDGE = 23 * 60 + 30  # ... but not after 23:30: later, she waits for the morning
+P_MISS = 0.3               # share of non-morning sessions that end with a message he does not see
+P_GREET = 0.85             # his first answer of a morning opens with good morning
+P_NIGHT_TAIL = 0.5         # a late answer (22:00-03:00) ends with winding down
 
 # ---------------------------------------------------------------------------------------------
 # Fake personal data. planted.json lists every raw value so the privacy tests can prove none leaks.
@@ -127,13 +132,13 @@ def _his_style(rng: random.Random, parts: list[str], laugh: bool = True) -> list
 
 
 def _his_reply(rng: random.Random, topic: str, thread: int, slot: str = "", values: dict | None = None,
-               greet: bool = False) -> list[str]:
+               greet: bool = False, late: bool = False) -> list[str]:
     """His answer to her message (a thread of `topic`): [reaction or good morning] answer [second thought |
-    question back]."""
+    question back] [late at night: winding down]."""
     t = T.TOPICS[topic]
     answers = t["threads"][thread][1]
     parts = []
-    if greet and rng.random() < 0.6:
+    if greet and rng.random() < P_GREET:
         parts.append(rng.choice(T.GREETING))
     elif rng.random() < 0.42:
         parts.append(rng.choice(T.REACT[t["mood"]]))
@@ -147,6 +152,8 @@ def _his_reply(rng: random.Random, topic: str, thread: int, slot: str = "", valu
     elif r < 0.58:
         extras = [e for e in T.EXTRAS if slot == "night" or "졸리" not in e[0]]
         parts.append(_clause(rng, *rng.choice(extras)))
+    if late and rng.random() < P_NIGHT_TAIL:
+        parts = parts[:2] + [_fill(rng, rng.choice(T.NIGHT_TAIL))]
     return _his_style(rng, parts)
 
 
@@ -226,7 +233,7 @@ def _exchange(w: _Writer, t: datetime, topic: str, thread: int, slot: str, greet
     said = {}  # the slot values she used: his answer names the same movie, food, day
     t = w.say(t, HER, _her_msg(rng, topic, thread, said), 0.3)
     t += timedelta(minutes=_latency(rng))
-    t = w.say(t, ME, _his_reply(rng, topic, thread, slot, said, greet), 0.15)
+    t = w.say(t, ME, _his_reply(rng, topic, thread, slot, said, greet, late=t.hour >= 22 or t.hour < 3), 0.15)
     if rng.random() < 0.45:  # her reaction, often his closing word
         t += timedelta(minutes=_latency(rng))
         follow = _fill(rng, rng.choice(T.HER_REACT))
@@ -240,6 +247,12 @@ def _exchange(w: _Writer, t: datetime, topic: str, thread: int, slot: str, greet
     return t
 
 
+def _sorry(rng: random.Random, lines: list[str]) -> list[str]:
+    """His apology in his words: a "sorry" bubble, then why (no ㅋ, no emoji)."""
+    return _his_style(rng, [_fill(rng, lines[0]), _fill(rng, rng.choice(lines[1:])) + rng.choice([" ㅠ", " ㅠㅠ", "", " 🙏"])],
+                      laugh=False)
+
+
 def _dialog(w: _Writer, t: datetime, opener: list[str], thread: tuple[str, int], slot: str = "") -> datetime:
     """He opens (good morning, a question), she answers on `thread`, he answers her."""
     rng, said = w.rng, {}
@@ -250,20 +263,21 @@ def _dialog(w: _Writer, t: datetime, opener: list[str], thread: tuple[str, int],
 
 def _session(w: _Writer, t: datetime, slot: str, specials: list, pending: tuple | None,
              may_miss: bool = True) -> tuple:
-    """One conversation; returns (end time, pending): pending = her message he has not seen yet, as
-    (time, topic, thread, its slot values), or None. A pending message opens his next session."""
+    """One conversation; returns (end time, pending): pending = her late-night message he fell asleep
+    over, as (time, topic, thread, its slot values), or None. She opens the next morning about it."""
     rng = w.rng
     pool = [(topic, i) for topic in dict.fromkeys(T.TOPICS_FOR[slot]) for i in range(len(T.TOPICS[topic]["threads"]))]
     first = pool[rng.randrange(len(pool))]  # what she asks when he does not answer
     greet = slot == "morning"  # his first answer of a morning may start with good morning
-    if pending:  # he answers her message hours late: an apology first, then the answer
+    if pending:  # she writes first after a night without his answer: good morning, sorry, then the answer
         _, topic, thread, said = pending
-        sorry = T.SORRY_MORNING if slot == "morning" else T.SORRY
-        parts = [_fill(rng, sorry[0]), _fill(rng, rng.choice(sorry[1:])) + rng.choice([" ㅠ", " ㅠㅠ", "", " 🙏"])]
-        t = w.say(t, ME, _his_style(rng, parts, laugh=False) + _his_reply(rng, topic, thread, values=said), 0.1)
+        t = w.say(t, HER, [rng.choice(T.HER_MORNING_NUDGE)]) + timedelta(minutes=_latency(rng))
+        hello = [rng.choice(T.GREETING)] if rng.random() < 0.5 else []
+        t = w.say(t, ME, hello + _sorry(rng, T.SORRY_MORNING) + _his_reply(rng, topic, thread, values=said), 0.1)
         t += timedelta(minutes=_latency(rng))
         w.add(t, HER, _her_tail(rng, _fill(rng, T.HER_FORGIVE)))
-    elif slot == "morning" and rng.random() < 0.45:  # he says good morning first
+        greet = False
+    elif slot == "morning" and rng.random() < 0.15:  # he says good morning first
         greeting = [rng.choice(T.GREETING), _clause(rng, *rng.choice(T.GREETING_Q), True)]
         t, greet = _dialog(w, t, _his_style(rng, greeting), ("morning", rng.choice(T.GREET_THREADS))), False
     elif slot in T.ME_OPEN and rng.random() < 0.25:  # he opens, she answers, he goes on
@@ -277,13 +291,25 @@ def _session(w: _Writer, t: datetime, slot: str, specials: list, pending: tuple 
         else:
             t, greet = _exchange(w, t, topic, thread, slot, greet), False
     t += timedelta(minutes=rng.randint(1, 5))
-    if may_miss and slot != "morning" and not pending and rng.random() < 0.1:  # he won't see it for hours
+    if may_miss and slot != "morning" and not pending and rng.random() < P_MISS:  # he won't see it for hours
         said = {}
         asked = t = w.say(t, HER, _her_msg(rng, *first, said), 0.3)
-        if slot in ("lunch", "work", "evening") and rng.random() < 0.4:  # "are you busy?" an hour or two on
-            t += timedelta(minutes=rng.randint(60, 150))
+        room = LAST_NUDGE - (t.hour * 60 + t.minute if t.hour >= 3 else LAST_NUDGE)
+        if room < NUDGE_AFTER[0]:
+            return t, (asked, *first, said)  # too late for today
+        # hours later she writes again: "오빠?", or just a new message as if nothing happened; he sees it
+        t += timedelta(minutes=rng.randint(NUDGE_AFTER[0], min(NUDGE_AFTER[1], room)))
+        if rng.random() < 0.6:
             w.add(t, HER, rng.choice(T.HER_NUDGE))
-        return t, (asked, *first, said)
+        else:
+            topic = rng.choice(T.NUDGE_TOPICS)
+            t = w.say(t, HER, _her_msg(rng, topic, rng.randrange(len(T.TOPICS[topic]["threads"]))), 0.3)
+        t += timedelta(minutes=_latency(rng))
+        t = w.say(t, ME, _sorry(rng, T.SORRY) + _his_reply(rng, *first, values=said), 0.1)
+        if rng.random() < 0.7:
+            t += timedelta(minutes=_latency(rng))
+            w.add(t, HER, _her_tail(rng, _fill(rng, T.HER_FORGIVE)))
+        return t, None
     late = t.hour < 3 or t.hour * 60 + t.minute >= 22 * 60 + 30
     if slot in ("night", "date night") and late and rng.random() < 0.85:  # good night, late at night only
         if rng.random() < 0.6:
@@ -319,11 +345,11 @@ def generate(seed: int = 0) -> pd.DataFrame:
         todays = list(per_day[d])
         for slot, wk, we, p in T.SLOTS_OF_DAY:
             window = we if weekend else wk
-            if window is None or rng.random() > p:
-                continue
+            if window is None or (rng.random() > p and not (pending and slot == "morning")):
+                continue  # (she always writes the morning after a night he fell asleep over)
             t = max(day + timedelta(minutes=rng.randint(*window)), last + timedelta(minutes=20))  # no overlap
-            if pending and t < pending[0] + SORRY_AFTER:
-                continue  # he has not looked at his phone yet
+            if pending and slot != "morning":
+                continue  # her question of last night waits for the morning
             if weekend and slot == "night" and rng.random() < 0.6:
                 slot = "date night"  # they met during the day; the night talk is about it
             # no missed message in the first two weeks: the SHOWCASE specials must happen there
@@ -408,8 +434,6 @@ def write_sample(out_dir: str | Path = config.SAMPLE, seed: int = 0) -> dict[str
         n_window=len(window(df, "android_ko")), weeks=WINDOW_DAYS // 7, window_end=end,
         others=", ".join(f"`{sample_path(f).name}`" for f in kakao.FORMATS if f not in FULL_FORMATS)))
     return written
-
-
 
 
 def main(argv: list[str] | None = None) -> int:

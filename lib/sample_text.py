@@ -233,7 +233,7 @@ def _items(spec: str, question: bool = False) -> list[tuple[str, str, bool]]:
 TOPICS = {name: {"mood": t["mood"], "back": _items(t["back"], question=True), "more": _items(t["more"]),
                  "threads": [(_items(her), _items(me)) for her, me in t["threads"]]}
           for name, t in TOPIC_SPECS.items()}
-TOPICS_FOR = {"morning": ["morning"], "lunch": ["lunch", "work"], "work": ["work", "plans", "care", "random"],
+TOPICS_FOR = {"morning": ["morning", "random", "care"], "lunch": ["lunch", "work"], "work": ["work", "plans", "care", "random"],
               "evening": ["evening", "plans", "care", "random"], "night": ["night", "plans", "random"],
               "date night": ["date", "night"]}
 
@@ -259,21 +259,28 @@ HER_REACT = ["[알겠어요|알겠어요 오빠|웅 알겠어요]", "좋아요",
              "웅 그래요", "헐 대박이에요", "[다행이에요|오빠 다행이에요]", "[맞아요|그니까요]"]
 HER_CLOSE = ["이따 봐요", "그럼 이따 연락해요", "오빠도 힘내요", "저도 보고 싶어요", "이따 전화해요", "조심히 다녀와요"]
 
-# Time habits (his, in his style). The regexes say what counts as one: tests and evaluation use them.
+# Time habits (his, in his style). The regexes say what counts as one (tests/test_sample.py); each of
+# these phrases is also one of lib.timefit's, which the evaluation scores.
 MORNING_RX = r"굿모닝|좋은 아침|모닝|잘 잤|푹 잤|일어났"
-NIGHT_RX = r"잘 ?자|굿밤|굿나잇|꿈|잘게|자야겠|누울게"
+NIGHT_RX = r"잘 ?자|굿밤|굿나잇|꿈|잘게|자야겠|누울게|잘 시간"
 SORRY_RX = r"미안|이제 봤|지금 봤|못 봤"
 GREETING = ["굿모닝", "굿모닝~", "좋은 아침", "모닝", "굿모닝 굿모닝", "굿모닝 ☀️"]
 GREETING_Q = [("[잘 잤|푹 잤|일어났]", "past"), ("[오늘도|오늘] 출근", "ha")]
 SIGNOFF = [("[나도|나도 이제|난 이제] [잘게|자야겠다|누울게]", "none"), ("[잘 자|잘자|굿밤|굿나잇|푹 자|꿈에서 봐|좋은 꿈 꿔|꿈나라 가자]", "none"),
            ("[내일|낼] [또 연락할게|아침에 톡할게|일찍 일어나야 돼]", "none")]
+NIGHT_TAIL = ["[슬슬|이제|나 이제|난 이제] [자야겠다|잘게|누울게]", "[졸려서|눈 감겨서|피곤해서] [먼저 잘게|이제 누울게|자야겠다]",
+              "[벌써|헐 벌써] [잘 시간이네|잘 시간이다]", "[내일|낼] [출근해야 돼서|일찍 나가야 돼서] [자야겠다|잘게]"]  # late, on any topic
 HER_SIGNOFF = ["오빠 저 이제 잘게요", "이제 자려고 누웠어요, 오빠도 일찍 자요", "내일 일찍 일어나야 해서 먼저 잘게요",
                "오빠도 잘 자요", "좋은 꿈 꿔요", "졸려서 이제 자야겠어요"]
 SORRY = ["[미안|헐 미안|아 미안|미안미안|ㅠㅠ 미안]", "[이제 봤어|지금 봤다|폰을 못 봤어|카톡 이제 봤어|정신없어서 못 봤어]",
          "[회의가 계속 있었어|일이 터져서 정신없었어|폰 배터리 나갔었어|외근이라 폰 못 봤어|운전 중이었어]"]
 SORRY_MORNING = ["[미안|헐 미안|아 미안|미안 ㅠ]", "[어제|어제 밤에] [먼저 잠들었어|씻고 바로 잤어|폰 보다 잠들었어|기절했어]"]
 HER_FORGIVE = "[괜찮아요|아니에요|헐 걱정했잖아요], [바빴나 봐요|고생했어요|많이 바빴죠?|이제라도 연락해 줘서 다행이에요]"
-HER_NUDGE = ["오빠 많이 바빠요?", "오빠 연락이 없네요 ㅠ", "바쁜가 봐요 ㅎㅎ", "오빠 살아 있어요?", "답장 기다리고 있어요"]
+HER_NUDGE = ["오빠 많이 바빠요?", "오빠 연락이 없네요 ㅠ", "바쁜가 봐요 ㅎㅎ", "오빠 살아 있어요?", "답장 기다리고 있어요", "오빠?",
+             "오빠??", "오빠 뭐 해요?", "오빠 아직 바빠요?"]
+HER_MORNING_NUDGE = ["오빠 어제 먼저 잠들었죠? ㅎㅎ", "오빠 일어났어요?", "좋은 아침이에요 오빠, 어제 잠들었나 봐요",
+                     "오빠 어제 답장이 없어서 잠든 줄 알았어요"]
+NUDGE_TOPICS = ["random", "plans"]  # her other way to nudge: just a new message, as if nothing happened
 
 # His openers when he starts a session, per slot: (his words, topic, the threads her answer may come from)
 ME_OPEN = {slot: [(_items(words)[0], topic, threads) for words, topic, threads in openers] for slot, openers in {

@@ -35,7 +35,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from lib import card as data_card
-from lib import dataset, plots, privacy
+from lib import dataset, explore, plots, privacy
 
 overrides = dict(turn_gap_minutes=turn_gap_minutes, session_gap_hours=session_gap_hours,
                  context_turns=context_turns, val_fraction=val_fraction, split=split)
@@ -95,6 +95,19 @@ fig = data_card.plot_lengths(lengths)
 display(fig)
 plots.save(fig, "02_lengths.png")
 lengths.groupby("split").describe(percentiles=[0.5, 0.95]).T.round(1)
+
+# %% [markdown]
+# ## Time of day and silences
+# What the time line right before each reply (`[화 밤 11시 · 5시간 만]`) tells the model: the hour a turn
+# starts and the silence before it, per speaker (turns of the export). Hers are what the pairs carry
+# (`her_time`, `gap_hours`); the table counts pairs by that silence. `time_context: false` in the profile
+# leaves the line out.
+
+# %%
+fig = explore.plot_time_fields(explore.time_fields(dataset.read_chats(inputs["chats"]), inputs["me"]))
+display(fig)
+plots.save(fig, "02_time.png")
+pd.Series(card["time"]["pairs_by_gap"], name="pairs").to_frame().T
 
 # %% [markdown]
 # ## Masking counts per type

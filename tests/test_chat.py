@@ -250,6 +250,67 @@ def test_template_round_trip_with_training(tok):
     assert build_prompt(tok, split, max_prompt_tokens=100) == "상대: 밥 먹었어요?\n배고파요\n나:"
 
 
+# -------------------------------------------------------------------------------------- time line
+
+TIMED = [  # as the page stores them: one UTC time per message
+    {"role": "user", "content": "오빠 점심 뭐 먹어요?", "time": "2025-03-03T03:00:00+00:00"},   # Mon 12:00 in Seoul
+    {"role": "assistant", "content": "아직 몰라", "time": "2025-03-03T03:01:00+00:00"},
+    {"role": "user", "content": "오빠?", "time": "2025-03-03T08:01:00+00:00"},                # 17:01, 5 h later
+    {"role": "user", "content": "바빠요?", "time": "2025-03-03T08:04:00+00:00"},              # the same turn
+]
+
+
+def test_the_prompt_opens_with_her_time_and_the_silence_before_her_message(tok):
+    """Issue 14: the page passes her phone's zone; the time line is her local weekday and hour and the
+    hours since the message before her last turn, right before the reply as the training rows have it."""
+    backend = ScriptedBackend(["미안 이제 봤어", "미안 ㅠ\n회의였어"], tokenizer=tok)
+    bot = Chatbot(backend, generation={"n_candidates": 1}, system="이도윤처럼 답해")
+    assert bot.reply(TIMED, tz="Asia/Seoul") == ["미안 이제 봤어"]
+    assert backend.prompts[-1] == (f"### 이도윤처럼 답해\n상대: 오빠 점심 뭐 먹어요?\n나: 아직 몰라{tok.eos_token}\n"
+                                   "상대: 오빠?\n바빠요?\n### [월 오후 5시 · 5시간 만]\n나:")
+    assert bot.last["time_line"] == "[월 오후 5시 · 5시간 만]"
+    assert list(bot.stream(TIMED, tz="Asia/Seoul")) == ["미안 ㅠ", "회의였어"]
+    assert backend.prompts[-1] == backend.prompts[-2]
+    # her zone decides the hour; without one, the stored offset does
+    assert bot.time_line(TIMED, tz="America/New_York") == "[월 새벽 3시 · 5시간 만]"
+    assert bot.time_line(TIMED) == "[월 아침 8시 · 5시간 만]"
+    assert bot.time_line(TIMED[:3] + [{**TIMED[3], "time": "2025-03-03T08:02:00+00:00"}], tz="Asia/Seoul") \
+        == "[월 오후 5시 · 5시간 만]"
+
+
+def test_without_times_old_callers_get_the_old_prompt_and_now_stands_in_for_a_missing_time(tok):
+    backend = ScriptedBackend(["ㅋㅋ"] * 3, tokenizer=tok)
+    bot = Chatbot(backend, generation={"n_candidates": 1})
+    bot.reply(HISTORY)
+    assert backend.prompts[-1].endswith("진짜\n나:") and bot.last["time_line"] is None
+    bot.reply(HISTORY, now="2025-03-08T23:30:00+09:00")
+    assert backend.prompts[-1].endswith("진짜\n### [토 밤 11시]\n나:")      # no earlier time: no silence shown
+    off = Chatbot(ScriptedBackend(["ㅋㅋ"], tokenizer=tok), generation={"n_candidates": 1}, time_context=False)
+    off.reply(TIMED, tz="Asia/Seoul")
+    assert "###" not in off.backend.prompts[-1]                        # a run trained without the line
+    with pytest.raises(ValueError, match=r"history\[0\]\['time'\] must be an ISO 8601 time"):
+        bot.reply([{"role": "user", "content": "뭐 해요", "time": "어제 밤"}])
+
+
+def test_serving_and_training_write_the_same_time_line():
+    """One chat, two routes: each dataset row's time line equals what the page would show if the chat
+    up to her last message were its stored history (one message per record, times as stored)."""
+    from lib import config, kakao, pairs
+
+    df = kakao.read_chat(config.SAMPLE / "pc_ko.txt").head(1500)
+    msgs = pairs.structure(df, "이도윤", "최서연")
+    table, _, _, window = pairs.make_pairs(pairs.turns_table(msgs, msgs["text"].to_numpy(dtype=object)),
+                                           with_turns=True)
+    records = [{"role": r, "content": t, "time": ts.isoformat()} for r, t, ts in zip(msgs["role"], msgs["text"], msgs["time"])]
+    turn = msgs["turn"].to_numpy()
+    bot = Chatbot(ScriptedBackend([]))
+    rows = table.column("messages").to_pylist()
+    assert len(rows) > 300
+    for row, (_, mine) in zip(rows, window):
+        shown = bot.time_line(records[:int((turn < mine).sum())])
+        assert template.is_time_line(row[-2]) and shown == row[-2]["content"], (shown, row[-2])
+
+
 def test_terminal_chat_against_a_fake_remote_server(monkeypatch, capsys):
     """`python -m lib.chat --backend remote ...`: the same guarded stream, in a terminal."""
     import json

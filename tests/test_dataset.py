@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from lib import card as data_card
-from lib import config, dataset
+from lib import config, dataset, template
 from lib.pairs import split_sessions, structure, turns_table
 from lib.dataset import DatasetError
 
@@ -32,6 +32,7 @@ def pairs_of(out) -> list[dict]:
 
 def quick(df, tmp_path, **kw):
     kw.setdefault("val_fraction", 0)
+    kw.setdefault("time_context", False)  # these tests read the messages by position; the time line has its own
     card = dataset.build(df, ME, tmp_path / "out", progress=False, **kw)
     return card, pairs_of(tmp_path / "out")
 
@@ -141,6 +142,51 @@ def test_duplicate_replies_are_capped(tmp_path):
     removed = {f["filter"].split(" beyond")[0]: f["removed"] for f in card["funnel"]}
     assert removed["exact duplicate replies"] == 30 - 5
     assert removed["near-duplicate replies"] > 0
+
+
+# ---------------------------------------------------------------- time of her message (issue 14)
+
+def test_each_pair_keeps_her_time_and_the_silence_before_it_and_the_time_line_comes_before_my_reply(tmp_path):
+    df = chat([
+        (0, HER, "오빠 점심 뭐 먹어요?"),                              # Mon 09:00, the chat's first turn
+        (1, ME, "아직 몰라"),
+        (4 * 60 + 1, HER, "오빠?"), (4 * 60 + 3, HER, "바빠요?"),       # 13:01, 4 h after his turn; one turn
+        (4 * 60 + 4, ME, "미안 이제 봤어"),
+        (23 * 60, HER, "좋은 아침이에요"), (23 * 60 + 1, ME, "굿모닝"),  # Tue 08:00, ~19 h later: new session
+    ])
+    _, pairs = quick(df, tmp_path, time_context=True, system_prompt="반말로 짧게 답해.")
+    assert [p["her_time"] for p in pairs] == ["2025-03-03T09:00:00", "2025-03-03T13:01:00", "2025-03-04T08:00:00"]
+    assert pairs[0]["gap_hours"] is None                               # nothing before her first message
+    assert pairs[1]["gap_hours"] == pytest.approx(4.0) and pairs[2]["gap_hours"] == pytest.approx(18 + 56 / 60, abs=1e-3)
+    assert [p["messages"][-2] for p in pairs] == [
+        {"role": "system", "content": "[월 아침 9시]"},
+        {"role": "system", "content": "[월 오후 1시 · 4시간 만]"},
+        {"role": "system", "content": "[화 아침 8시 · 18시간 만]"}]
+    assert all(p["messages"][0] == {"role": "system", "content": "반말로 짧게 답해."} for p in pairs)
+    assert pairs[1]["messages"][-3:] == [{"role": "user", "content": "오빠?\n바빠요?"},
+                                         {"role": "system", "content": "[월 오후 1시 · 4시간 만]"},
+                                         {"role": "assistant", "content": "미안 이제 봤어"}]
+    # switched off: the same pairs, the same time fields, no time line
+    _, plain = quick(df, tmp_path / "off", time_context=False)
+    assert all(m["role"] != "system" for p in plain for m in p["messages"])
+    assert [(p["her_time"], p["gap_hours"]) for p in plain] == [(p["her_time"], p["gap_hours"]) for p in pairs]
+
+
+def test_time_line_is_short_and_reads_back():
+    from lib import template
+    tue_23 = datetime(2025, 3, 4, 23, 40)
+    assert template.time_line(tue_23, 5.9) == "[화 밤 11시 · 5시간 만]"
+    assert template.time_line(tue_23, 0.5) == template.time_line(tue_23, None) == "[화 밤 11시]"   # talk goes on
+    assert template.time_line(tue_23, 75) == "[화 밤 11시 · 3일 만]"
+    assert template.is_time_line({"role": "system", "content": "[화 밤 11시 · 5시간 만]"})
+    assert not template.is_time_line({"role": "system", "content": "너는 도윤처럼 말해."})
+    assert not template.is_time_line({"role": "user", "content": "[화 밤 11시]"})
+
+
+def test_profile_switch_reaches_the_build():
+    assert dataset.inputs("sample-cpu")["time_context"] is True
+    prof = config.load_profile("sample-cpu") | {"time_context": False}
+    assert dataset.inputs(prof)["time_context"] is False
 
 
 # ---------------------------------------------------------------- split, determinism, privacy on the sample
@@ -309,6 +355,8 @@ def test_instruct_files_and_card(sample_build):
         assert set(card["lengths"][key]) >= {"p5", "p50", "p95", "max"}
     assert sum(f["removed"] for f in card["funnel"]) > 0
     assert "## Filters" in (out / "card.md").read_text(encoding="utf-8")
+    assert card["params"]["time_context"] is True and sum(card["time"]["pairs_by_hour"].values()) == card["counts"]["pairs"]
+    assert all(template.is_time_line(m["messages"][-2]) for m in msgs)
 
 
 # ---------------------------------------------------------------- bad input and the CLI
