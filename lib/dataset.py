@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lib import card as data_card
-from lib import config, leakscan
+from lib import config, leakscan, names, pacing
 from lib.fileio import atomic_path
 from lib.kakao import read_chat
 from lib.pairs import (SESSION_GAP_HOURS, TURN_GAP_MINUTES, DatasetError, lengths, make_pairs,
@@ -301,6 +301,10 @@ def build(chats, me: str, out_dir, *, her: str | None = None, known_names: Itera
                        "key": "given" if key is not None else "derived from the chat", "known_names": len(mask_names),
                        "keep_words": len(keep)},
             "roles": {"assistant": "me", "user": "her"},
+            # pseudonyms only: the page shows the real names in their place (lib.names)
+            "participants": names.participants(anon.pseudonym, me=me, her=her, masked=anon.known),
+            "pacing": pacing.bubble_gaps(msgs["time"].to_numpy(), msgs["role"].to_numpy() == "assistant",
+                                         msgs["turn"].to_numpy()),
         }
         check_card(card, [*mask_names, *sorted(anon.names)], keep, anon.seen.pseudonyms)
         with atomic_path(out_dir) as tmp:

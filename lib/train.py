@@ -308,6 +308,9 @@ def _train_once(name, dataset_dir, run_dir, out_root, bnb, lora, sft, resume, ge
     meta = {
         "base": name, "base_path": models.source(name), "registry": spec.name,
         "dataset": str(dataset_dir), "dataset_card_hash": card_hash(dataset_dir),
+        # the page needs these without the dataset: who is who (pseudonyms only) and his pauses between bubbles
+        **{k: v for k, v in fileio.read_json(config.resolve(dataset_dir) / "card.json").items()
+           if k in ("participants", "pacing")},
         "bnb": bnb, "generation": generation or {},
         "template": {"tags": spec.tags, "stop_strings": stop_strings(spec.tags),
                      "eos_token": tok.eos_token},
