@@ -26,8 +26,11 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 
 venv: $(VENV)/.installed ## create .venv from requirements.txt (done by every other target)
 
-pipeline: venv ## run notebooks 01-05 headlessly (PROFILE=sample-cpu CHAT=... ME=... ONLY=01,02)
+pipeline: venv ## run notebooks 01-05 headlessly (PROFILE=sample-cpu CHAT=... ME=... ONLY=01,02); a GPU profile runs the doctor first
 	$(PY) -m lib.pipeline $(PIPELINE_ARGS)
+
+doctor: venv ## can this machine run PROFILE? CUDA, GPU memory, 4-bit kernels, disk, hub, export (exit 1 = something to fix)
+	$(PY) -m lib.doctor --profile $(PROFILE) $(if $(CHAT),--chat $(CHAT)) $(if $(ME),--me $(ME))
 
 test: venv browser ## run the test suite
 	$(PY) -m pytest
@@ -59,4 +62,4 @@ browser: ## install Debian's chromium + chromedriver + Korean fonts for the brow
 clean: ## remove outputs/ and data/processed/ (keeps .venv and data/raw)
 	rm -rf outputs data/processed
 
-.PHONY: help venv pipeline test lab app sample bench browser clean
+.PHONY: help venv pipeline doctor test lab app sample bench browser clean

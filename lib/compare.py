@@ -6,12 +6,13 @@ perplexity, planned training memory, serving size and a short pilot fine-tune, t
 from __future__ import annotations
 
 import argparse
+import gc
 import math
 import shutil
 import sys
 from pathlib import Path
 
-from lib import config, evaluate, fileio, models, plan, plots, runs, tiny, train
+from lib import config, evaluate, fileio, models, plan, plots, runs, sftdata, tiny, train
 
 
 def compare(candidates: list[str], dataset_dir: str | Path, *, pilot_steps: int = 30, bnb="nf4",
@@ -19,12 +20,14 @@ def compare(candidates: list[str], dataset_dir: str | Path, *, pilot_steps: int 
             device: str = "auto", n_samples: int = 4, out_dir: str | Path | None = None, limit_gb: float = plan.GPU_LIMIT_GB):
     """Per candidate: params, tokens/char on this chat, zero-shot perplexity of my validation replies,
     planned (and on GPU measured) training memory, serving sizes, a short pilot fine-tune's validation
-    loss (also per character, comparable across tokenizers) and sample replies. Returns (table, samples)."""
+    loss (also per character, comparable across tokenizers), its measured throughput (tokens/s of training
+    steps, seconds per evaluation and checkpoint, for 04's ETA) and sample replies. Returns (table, samples)."""
     import pandas as pd
+    import torch
     from peft import PeftModel
 
     out_dir = Path(out_dir or config.compare_dir())
-    dd = train.load_messages(dataset_dir)
+    dd = sftdata.load_messages(dataset_dir)
     val = dd["validation"]
     replies = [m["messages"][-1]["content"] for m in val]
     chat_texts = [m["content"] for row in dd["train"].select(range(min(500, len(dd["train"])))) for m in row["messages"]]
@@ -51,13 +54,19 @@ def compare(candidates: list[str], dataset_dir: str | Path, *, pilot_steps: int 
         tuned = PeftModel.from_pretrained(base, pilot)
         samples[f"{name} (pilot)"] = evaluate.generate(tuned, tok, prompts, generation=generation, progress=False)
         del base, tuned
+        gc.collect()  # the next pilot measures its own peak, not this model's leftovers
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
         rows.append({
             "model": name, "params_m": round(size["params"] / 1e6, 1), "tokens_per_char": round(tpc_chat, 3),
             "zero_shot_ppl": round(math.exp(m["eval_loss_start"]), 2) if m["eval_loss_start"] is not None else None,
             "pilot_val_loss": round(m["eval_loss"], 4) if m["eval_loss"] is not None else None,
             "pilot_val_nats_per_char": round(m["eval_loss"] * tpc_reply, 4) if m["eval_loss"] is not None else None,
             "planned_train_gib": p["total_gb"], "fits_limit": p["fits"],
-            "measured_train_gib": m.get("peak_reserved_gib"),
+            "measured_train_gib": m.get("peak_reserved_gib"), "planned_reserved_gib": m.get("planned_reserved_gib"),
+            "train_tokens_per_second": m.get("tokens_per_second"), "seconds_per_step": m.get("seconds_per_step"),
+            "eval_seconds_each": m.get("eval_seconds_each"), "save_seconds_each": m.get("save_seconds_each"),
+            "device": m.get("device"),
             "serve_4bit_gb": size["4bit_gb"], "serve_8bit_gb": size["8bit_gb"], "pilot_seconds": m["seconds"],
         })
     return pd.DataFrame(rows), pd.DataFrame(samples)
@@ -77,6 +86,11 @@ def pick_winner(table, out: str | Path | None = None, tolerance: float = 0.02) -
                f"pilot validation loss {win['pilot_val_nats_per_char']} nats/char "
                f"(best {best}; within {tolerance:.0%} counts as a tie)",
                f"serves in {win['serve_4bit_gb']} GB at 4-bit"]
+    if win.get("measured_train_gib") is not None:
+        reasons.append(f"pilot measured {win['measured_train_gib']} GiB reserved on the GPU "
+                       f"(planned {win.get('planned_reserved_gib')} GiB without the CUDA context)")
+    if win.get("train_tokens_per_second"):
+        reasons.append(f"trains at {win['train_tokens_per_second']:,.0f} tokens/s on {win.get('device')}")
     dropped = [r["model"] for r in rows if not r["fits_limit"]]
     if dropped:
         reasons.append(f"excluded for memory: {', '.join(dropped)}")
@@ -92,6 +106,7 @@ def run(profile: str | dict, *, candidates: list[str] | None = None, pilot_steps
     candidates = candidates or prof["models"]["candidates"]
     tiny.ensure_for(candidates)
     s = train.settings(prof)
+    s.pop("max_hours", None)  # a pilot is capped by pilot_steps
     table, samples = compare(candidates, dataset_dir or config.dataset_dir(prof),
                              pilot_steps=pilot_steps or prof["pilot_steps"], **s)
     return table, samples, pick_winner(table)

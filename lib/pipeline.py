@@ -1,7 +1,8 @@
 """Run the numbered notebooks headlessly with papermill: `python -m lib.pipeline --profile sample-cpu`.
 
 Notebooks live as jupytext `py:percent` files (clean diffs); each run converts one to .ipynb,
-injects the parameters and writes the executed copy to outputs/notebooks/.
+injects the parameters and writes the executed copy to outputs/notebooks/. A GPU profile (`device: cuda`)
+is checked by lib.doctor first and stops there, with the fixes, if this machine cannot run it.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from lib import config
+from lib import config, doctor
 
 NOTEBOOKS = config.ROOT / "notebooks"
 
@@ -63,9 +64,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--chat", nargs="*", help="export file(s); default: the profile's `chat`")
     ap.add_argument("--me", help="your name as it appears in the export; default: the profile's `me`")
     ap.add_argument("--only", help="comma-separated notebook numbers, e.g. 01,02")
+    ap.add_argument("--no-doctor", action="store_true", help="skip lib.doctor's checks before a GPU profile")
     args = ap.parse_args(argv)
 
     profile = config.load_profile(args.profile)  # fail early on a typo
+    if profile.get("device") == "cuda" and not args.no_doctor:
+        print(f"lib.doctor: can this machine run profile {profile['name']}?")
+        checks = doctor.run(profile, chat=args.chat, me=args.me)
+        for c in checks:
+            print(f"  {c}", flush=True)
+        if any(c.level == "FIX" for c in checks):
+            print("\nstopped before the notebooks: fix the FIX lines above, then rerun "
+                  f"(`python -m lib.doctor --profile {args.profile}` checks again)", file=sys.stderr)
+            return 1
     params: dict = {"profile": args.profile}
     if args.chat:
         params["chat"] = [str(config.resolve(c)) for c in args.chat]

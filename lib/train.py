@@ -13,14 +13,14 @@ import argparse
 import hashlib
 import json
 import logging
-import math
 import os
 import shutil
 import sys
 import time
 from pathlib import Path
 
-from lib import config, fileio, models, plan, plots, runs, tiny
+from lib import checkpoints, config, fileio, models, plan, plots, progress, runs, tiny
+from lib.sftdata import load_messages, prepare_dataset, subsample, workload
 from lib.template import stop_strings
 
 log = logging.getLogger(__name__)
@@ -33,67 +33,6 @@ REQUIRED = {"sft": ("max_length", "per_device_train_batch_size", "gradient_accum
 
 class TrainingOOM(MemoryError):
     """Out of memory during training, with the setting to lower in the message."""
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Data: the `messages` DatasetDict written by lib.dataset, with the oldest context dropped to fit max_length.
-def load_messages(dataset_dir: str | Path):
-    """The DatasetDict (train/validation) with only the `messages` column; accepts the lib.dataset output
-    folder (with dataset/ inside) or a saved DatasetDict folder."""
-    import datasets
-
-    path = config.resolve(dataset_dir)
-    for cand in (path / "dataset", path):
-        if (cand / "dataset_dict.json").is_file():
-            dd = datasets.load_from_disk(str(cand))
-            break
-    else:
-        raise FileNotFoundError(f"no dataset at {path}: expected the folder written by lib.dataset.build "
-                                "(with dataset/dataset_dict.json); run notebook 02 or `python -m lib.dataset build`")
-    missing = {"train", "validation"} - set(dd)
-    if missing or "messages" not in dd["train"].column_names:
-        raise ValueError(f"{path}: expected splits train+validation with a `messages` column, "
-                         f"got {dict((k, v.column_names) for k, v in dd.items())}")
-    return dd.select_columns(["messages"])
-
-
-def fit_messages(messages: list[dict], tokenizer, max_length: int) -> list[dict] | None:
-    """Drop the oldest context turns (keeping a system line) until the rendered example fits max_length;
-    None when even the final reply alone does not fit. TRL would otherwise cut the reply off the end."""
-    system = [m for m in messages[:1] if m["role"] == "system"]
-    rest = messages[len(system):]
-    while rest:
-        ids = tokenizer.apply_chat_template(system + rest, tokenize=True, return_dict=True)["input_ids"]
-        if len(ids) <= max_length:
-            return system + rest
-        if len(rest) == 1:
-            return None
-        rest = rest[1:]
-        while len(rest) > 1 and rest[0]["role"] == "assistant":  # start on her turn
-            rest = rest[1:]
-    return None
-
-
-def prepare_dataset(dd, tokenizer, max_length: int):
-    def fit(batch):
-        out = [fit_messages(m, tokenizer, max_length) for m in batch["messages"]]
-        return {"messages": [m for m in out if m is not None]}
-
-    fitted = dd.map(fit, batched=True, desc="fitting context to max_length")
-    for split in dd:
-        dropped = len(dd[split]) - len(fitted[split])
-        if dropped:
-            log.warning("%s: %d examples whose reply alone exceeds max_length=%d were dropped", split, dropped,
-                        max_length)
-    return fitted
-
-
-def subsample(ds, n: int | None):
-    """`n` examples spread evenly over a (time-ordered) split, so a capped evaluation still spans it."""
-    if not n or len(ds) <= n:
-        return ds
-    step = len(ds) / n
-    return ds.select(sorted({int(i * step) for i in range(n)}))
 
 
 def card_hash(dataset_dir: str | Path) -> str | None:
@@ -112,15 +51,10 @@ def check_settings(lora: dict, sft: dict) -> None:
 
 # ---------------------------------------------------------------------------------------------------------
 # Run folders (lib.runs finds the newest finished one)
-def _last_checkpoint(run_dir: Path) -> str | None:
-    ckpts = sorted((run_dir / "checkpoints").glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1]))
-    return str(ckpts[-1]) if ckpts else None
-
-
 def _resume_target(root: Path, model_name: str) -> Path | None:
-    """Newest unfinished run of this model (checkpoints, no malbeot.json)."""
+    """Newest unfinished run of this model (a complete checkpoint, no malbeot.json)."""
     found = [p for p in root.glob(f"{Path(model_name).name}-*") if p.is_dir() and not runs.is_finished(p)
-             and _last_checkpoint(p)]
+             and checkpoints.last_complete(p / "checkpoints")]
     return max(found, key=lambda p: p.stat().st_mtime) if found else None
 
 
@@ -147,6 +81,7 @@ def _sft_config(out_dir: Path, sft: dict, on_gpu: bool, bf16_ok: bool, has_val: 
         optim="paged_adamw_8bit" if on_gpu else "adamw_torch",
         bf16=on_gpu and bf16_ok, fp16=on_gpu and not bf16_ok, use_cpu=not on_gpu,
         lr_scheduler_type="cosine", warmup_steps=0.05, weight_decay=0.0,
+        include_num_input_tokens_seen="non_padding",  # the throughput lib.progress measures
     )
     if has_val:
         args.update(eval_strategy="steps", save_strategy="steps", load_best_model_at_end=True,
@@ -162,13 +97,15 @@ def train(model: str | Path, dataset_dir: str | Path, *, lora: dict, sft: dict, 
           run_name: str | None = None, resume: bool = False,
           out_root: str | Path | None = None, generation: dict | None = None, device: str = "auto",
           early_stopping_patience: int = 3, retry_oom: bool = True, keep_checkpoints: bool = False,
-          max_steps: int | None = None, eval_examples: int | None = 128, point: bool = True,
-          callbacks=()) -> Path:
+          max_steps: int | None = None, max_hours: float | None = None, eval_examples: int | None = 128,
+          point: bool = True, callbacks=()) -> Path:
     """QLoRA-train `model` (registry name, hub id or folder) on `dataset_dir`; returns the run folder
     outputs/adapters/<run>/ (adapter, tokenizer with template, train_config.yaml, malbeot.json, loss.png).
     `lora`/`sft`/`bnb` are LoraConfig/SFTConfig/BitsAndBytesConfig fields (the profile sections; `bnb` may
     also be a preset name or None); `eval_examples` caps the validation examples scored at each
-    evaluation (spread evenly over the split; None = all)."""
+    evaluation (spread evenly over the split; None = all); `max_hours` stops the run cleanly after that much
+    training in this sitting. Out of GPU memory, it frees the first attempt and resumes from the last
+    complete checkpoint with half the batch and twice the accumulation (the same effective batch)."""
     import torch
 
     out_root = Path(out_root or config.adapters())
@@ -181,8 +118,8 @@ def train(model: str | Path, dataset_dir: str | Path, *, lora: dict, sft: dict, 
     run_dir = None
     if resume:
         run_dir = out_root / run_name if run_name else _resume_target(out_root, stem)
-        if run_dir is None or not _last_checkpoint(run_dir):
-            log.warning("resume=True but no unfinished run with checkpoints found; starting fresh")
+        if run_dir is None or not checkpoints.last_complete(run_dir / "checkpoints"):
+            log.warning("resume=True but no unfinished run with a complete checkpoint found; starting fresh")
             run_dir = None
     if run_dir is None:
         run_dir = out_root / (run_name or f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}")
@@ -190,26 +127,36 @@ def train(model: str | Path, dataset_dir: str | Path, *, lora: dict, sft: dict, 
             raise FileExistsError(f"{run_dir} already holds a finished run; pick another run_name")
     run_dir.mkdir(parents=True, exist_ok=True)
 
+    retries: list[dict] = []
     while True:
+        held: dict = {}  # _train_once parks its trainer here, so it can be released whatever happens
         try:
-            return _train_once(name, dataset_dir, run_dir, out_root, bnb, lora, sft, resume, generation, device,
-                               early_stopping_patience, keep_checkpoints, point, eval_examples, callbacks)
-        except torch.cuda.OutOfMemoryError as e:  # noqa: PERF203
-            bs, acc = sft["per_device_train_batch_size"], sft["gradient_accumulation_steps"]
-            if retry_oom and bs > 1:
-                log.warning("out of GPU memory at per_device_train_batch_size=%d; retrying with %d and "
-                            "gradient_accumulation_steps=%d (same effective batch)", bs, bs // 2, acc * 2)
-                sft = {**sft, "per_device_train_batch_size": bs // 2, "gradient_accumulation_steps": acc * 2}
-                shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)
-                resume = False
-                torch.cuda.empty_cache()
-                continue
+            done = _train_once(name, dataset_dir, run_dir, out_root, bnb, lora, sft, resume, generation, device,
+                               early_stopping_patience, keep_checkpoints, point, eval_examples, callbacks,
+                               max_hours=max_hours, retries=retries, held=held)
+        except torch.OutOfMemoryError as e:  # noqa: PERF203
+            error = str(e).strip().splitlines()[0] if str(e).strip() else "out of memory"
+        else:
+            checkpoints.release(held.pop("trainer", None))
+            return done
+        # Out of the except block the traceback, and with it every frame that held the model, is gone
+        checkpoints.release(held.pop("trainer", None))
+        bs, acc = sft["per_device_train_batch_size"], sft["gradient_accumulation_steps"]
+        if not retry_oom or bs <= 1:
             raise TrainingOOM(
-                f"out of GPU memory training {name} with per_device_train_batch_size={bs}, "
-                f"max_length={sft['max_length']}, lora r={lora['r']}: lower `sft.max_length` (e.g. "
-                f"{sft['max_length'] // 2}) in your profile, keep `sft.gradient_checkpointing` on, or try "
-                f"`python -m lib.train plan --model {name} --max-length {sft['max_length'] // 2} --batch 1`."
-            ) from e
+                f"out of GPU memory training {name} at per_device_train_batch_size={bs} ({error}), "
+                f"max_length={sft['max_length']}, lora r={lora['r']}: "
+                + plan.oom_advice(name, sft["max_length"], lora["r"], sft.get("gradient_checkpointing", True))
+                + f". The checkpoints in {run_dir / 'checkpoints'} are kept: rerun with resume=True "
+                "(`python -m lib.train run --resume`) after changing the profile.")
+        log.warning("out of GPU memory at per_device_train_batch_size=%d (%s); retrying from the last complete "
+                    "checkpoint with %d and gradient_accumulation_steps=%d (same effective batch)",
+                    bs, error, bs // 2, acc * 2)
+        retries.append({"per_device_train_batch_size": bs, "gradient_accumulation_steps": acc, "error": error})
+        sft = {**sft, "per_device_train_batch_size": bs // 2, "gradient_accumulation_steps": acc * 2}
+        if sft.get("per_device_eval_batch_size", 1) > 1:
+            sft["per_device_eval_batch_size"] //= 2
+        resume = True
 
 
 def make_trainer(name: str, dd, out_dir: Path, *, lora: dict, sft: dict, bnb: dict | str | None = "nf4",
@@ -227,7 +174,8 @@ def make_trainer(name: str, dd, out_dir: Path, *, lora: dict, sft: dict, bnb: di
     set_seed(sft.get("seed", 0))
     tok = models.load_tokenizer(name)
     has_val = "validation" in dd and len(dd["validation"]) > 0
-    model, _ = models.load(name, bnb=bnb, device=device)
+    # the whole model on the one GPU: device_map="auto" could place layers on the CPU, which cannot train in 4-bit
+    model, _ = models.load(name, bnb=bnb, device="cuda" if on_gpu else "cpu")
     if bnb:
         model = prepare_model_for_kbit_training(
             model, use_gradient_checkpointing=sft.get("gradient_checkpointing", True),
@@ -259,12 +207,16 @@ def save_adapter(model, tokenizer, run_dir: Path) -> None:
 
 
 def _train_once(name, dataset_dir, run_dir, out_root, bnb, lora, sft, resume, generation, device,
-                patience, keep_checkpoints, point, eval_examples=None, callbacks=()) -> Path:
+                patience, keep_checkpoints, point, eval_examples=None, callbacks=(), *, max_hours=None,
+                retries=(), held=None) -> Path:
     import torch
 
     t0 = time.perf_counter()
     spec = models.spec(name)
     on_gpu = device != "cpu" and torch.cuda.is_available()
+    if on_gpu:  # this attempt's peak, not an earlier model's (03 trains two pilots in one process)
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats()
     tok = models.load_tokenizer(name)
     dd = load_messages(dataset_dir)
     dd["validation"] = subsample(dd["validation"], eval_examples)
@@ -272,7 +224,10 @@ def _train_once(name, dataset_dir, run_dir, out_root, bnb, lora, sft, resume, ge
     has_val = len(dd["validation"]) > 0
     trainer, tok = make_trainer(name, dd, run_dir / "checkpoints", bnb=bnb, lora=lora, sft=sft,
                                 device=device, patience=patience, callbacks=callbacks)
-    ckpt = _last_checkpoint(run_dir) if resume else None
+    if held is not None:
+        held["trainer"] = trainer
+    clock = progress.RunClock(max_hours).attach(trainer)
+    ckpt = checkpoints.resume_from(run_dir / "checkpoints") if resume else None
     start_file = run_dir / "start_eval.json"
     if ckpt and start_file.is_file():
         start_eval = json.loads(start_file.read_text(encoding="utf-8"))["eval_loss"]
@@ -282,8 +237,8 @@ def _train_once(name, dataset_dir, run_dir, out_root, bnb, lora, sft, resume, ge
     else:
         start_eval = None
     if ckpt:
-        log.info("resuming %s from %s", run_dir.name, ckpt)
-    result = trainer.train(resume_from_checkpoint=ckpt)
+        log.info("resuming %s from %s", run_dir.name, ckpt.name)
+    result = trainer.train(resume_from_checkpoint=str(ckpt) if ckpt else None)
     history = trainer.state.log_history
     if start_eval is not None and not any(h.get("step") == 0 and "eval_loss" in h for h in history):
         history = [{"step": 0, "eval_loss": start_eval}] + history  # train() reset the state that held it
@@ -292,14 +247,18 @@ def _train_once(name, dataset_dir, run_dir, out_root, bnb, lora, sft, resume, ge
     trainable = sum(p.numel() for p in trainer.model.parameters() if p.requires_grad)
     save_adapter(trainer.model, tok, run_dir)
     plot_loss(history, run_dir / "loss.png", title=f"{name}: loss on my replies")
+    memory = plan.against(name, sft, lora, round(torch.cuda.max_memory_reserved() / GB, 3) if on_gpu else None)
+    if memory["warning"]:
+        log.warning("%s: %s", name, memory["warning"])
     args = trainer.args
     resolved = {"model": name, "bnb": bnb, "lora": {**lora, "target_modules": list(spec.lora_targets)},
                 "sft": {k: v for k, v in args.to_dict().items()
                         if k in sft or k in ("optim", "bf16", "fp16", "gradient_checkpointing",
                                              "assistant_only_loss", "eval_steps", "save_steps",
                                              "load_best_model_at_end", "lr_scheduler_type")},
-                "dataset": str(dataset_dir), "device": "cuda" if on_gpu else "cpu",
-                "early_stopping_patience": patience, "eval_examples": eval_examples, "versions": _versions()}
+                "dataset": str(dataset_dir), "device": "cuda" if on_gpu else "cpu", "max_hours": max_hours,
+                "early_stopping_patience": patience, "eval_examples": eval_examples, "memory": memory,
+                "oom_retries": list(retries), "versions": _versions()}
     import yaml
 
     resolved = json.loads(json.dumps(resolved, default=str))  # enums, versions -> plain YAML
@@ -308,9 +267,6 @@ def _train_once(name, dataset_dir, run_dir, out_root, bnb, lora, sft, resume, ge
     meta = {
         "base": name, "base_path": models.source(name), "registry": spec.name,
         "dataset": str(dataset_dir), "dataset_card_hash": card_hash(dataset_dir),
-        # the page needs these without the dataset: who is who (pseudonyms only) and his pauses between bubbles
-        **{k: v for k, v in fileio.read_json(config.resolve(dataset_dir) / "card.json").items()
-           if k in ("participants", "pacing")},
         "bnb": bnb, "generation": generation or {},
         "template": {"tags": spec.tags, "stop_strings": stop_strings(spec.tags),
                      "eos_token": tok.eos_token},
@@ -318,8 +274,12 @@ def _train_once(name, dataset_dir, run_dir, out_root, bnb, lora, sft, resume, ge
                     "best_eval_loss": trainer.state.best_metric, "train_loss": result.training_loss,
                     "global_step": trainer.state.global_step, "trainable_params": trainable,
                     "train_examples": len(dd["train"]), "validation_examples": len(dd["validation"]),
-                    "resumed_from": Path(ckpt).name if ckpt else None,
-                    "peak_reserved_gib": round(torch.cuda.max_memory_reserved() / GB, 3) if on_gpu else None,
+                    "resumed_from": ckpt.name if ckpt else None,
+                    "per_device_train_batch_size": sft["per_device_train_batch_size"],
+                    "gradient_accumulation_steps": sft["gradient_accumulation_steps"], "oom_retries": len(retries),
+                    "planned_reserved_gib": memory["planned_reserved_gib"],
+                    "peak_reserved_gib": memory["measured_reserved_gib"], "memory_warning": memory["warning"],
+                    **clock.summary(), "device": "cuda" if on_gpu else "cpu",
                     "seconds": round(time.perf_counter() - t0, 1)},
         "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
@@ -349,10 +309,32 @@ def plot_loss(history: list[dict], out: Path, title: str = "loss") -> Path:
 
 
 def settings(prof: dict) -> dict:
-    """train()'s keyword arguments from a profile: its `bnb:`, `lora:`, `sft:`, `generation:` sections and
-    the device ("cpu" profiles never touch a GPU)."""
+    """train()'s keyword arguments from a profile: its `bnb:`, `lora:`, `sft:`, `generation:` sections, the
+    `max_hours` cap and the device ("cpu" profiles never touch a GPU)."""
     return {"bnb": prof.get("bnb"), "lora": prof.get("lora") or {}, "sft": prof.get("sft") or {},
-            "generation": prof.get("generation") or {}, "device": "cpu" if prof.get("device") == "cpu" else "auto"}
+            "generation": prof.get("generation") or {}, "device": "cpu" if prof.get("device") == "cpu" else "auto",
+            "max_hours": prof.get("max_hours")}
+
+
+def estimate(profile: str | dict, *, model: str | None = None, dataset_dir: str | Path | None = None) -> dict:
+    """Before a run (notebook 04): what the dataset asks of it (lib.sftdata.workload) and, from 03's pilot of
+    the same model (outputs/compare/winner.json), how long an epoch and the whole run take (lib.plan.eta)."""
+    prof = config.profile(profile)
+    s = settings(prof)
+    model = model or resolve_train_model(prof)
+    tiny.ensure_for([model])
+    work = workload(dataset_dir or config.dataset_dir(prof), model, s["sft"])
+    rows = fileio.read_json(config.compare_dir() / "winner.json").get("table", [])
+    pilot = next((r for r in rows if r["model"] == model and r.get("train_tokens_per_second")), None)
+    eta = plan.eta(work, {"tokens_per_second": pilot["train_tokens_per_second"],
+                          "eval_seconds_each": pilot.get("eval_seconds_each"),
+                          "save_seconds_each": pilot.get("save_seconds_each")},
+                   eval_steps=s["sft"].get("eval_steps"), save_steps=s["sft"].get("save_steps") or s["sft"].get("eval_steps"),
+                   max_hours=s["max_hours"]) if pilot else None
+    text = plan.format_eta(work, eta)
+    if pilot:
+        text += f"\n(throughput {pilot['train_tokens_per_second']:,.0f} tokens/s from 03's pilot on {pilot.get('device', '?')})"
+    return {"model": model, "workload": work, "pilot": pilot, "eta": eta, "text": text}
 
 
 def resolve_train_model(prof: dict) -> str:
@@ -405,6 +387,7 @@ def main(argv: list[str] | None = None) -> int:
                         gradient_checkpointing=not args.no_checkpointing, limit_gb=args.limit_gb)
         print(json.dumps(res, indent=2) if args.json else plan.format_plan(res))
         return 0 if res["fits"] else 1
+    print(estimate(args.profile, model=args.model, dataset_dir=args.dataset)["text"])
     out = run(args.profile, model=args.model, dataset_dir=args.dataset, run_name=args.run_name, resume=args.resume)
     print(f"adapter: {out}")
     return 0
