@@ -68,7 +68,8 @@ _NUM_PARTS = [
     ("여권번호", r"(?<![A-Za-z0-9])[MSRODmsrod]\d{8}(?![0-9])|(?<![A-Za-z0-9])[MSRODmsrod]\d{3}[A-Za-z]\d{4}(?![0-9])"),
     ("차량번호", rf"(?:(?:{_REGION})\s?)?{NB}\d{{2,3}}\s?[{_PLATE_H}]\s?\d{{4}}{NA}"),
     # Accounts: a bank name (or 계좌) then digits, or any long hyphenated run the rules above left.
-    ("계좌", rf"(?:(?:{BANKS})(?:\s?은행)?(?:\s?계좌(?:번호)?)?[\s:은는이가]*|계좌(?:번호)?[\s:은는이가]*)\d[\d\- ]{{7,20}}\d"
+    ("계좌", rf"(?:(?:{BANKS})(?:\s?은행)?(?:\s?계좌(?:번호)?)?[\s:은는이가]*|계좌(?:번호)?[\s:은는이가]*)"
+              rf"(?!1[5-9]\d\d-?\d{{4}}(?![\d\-]))\d[\d\- ]{{7,20}}\d"  # not the bank's 1588-5000 line
               rf"|{NB}(?=(?:\d-?){{10}})\d{{2,6}}-\d{{2,6}}-\d{{2,7}}(?:-\d{{1,3}})?{NA}"
               # a bare digit run, unless it is an order/tracking number or a toll-free 080 line
               rf"|(?<!주문번호 )(?<!주문번호: )(?<!주문번호 : )(?<!송장번호 )(?<!거부 )(?<!승인번호 ){NB}(?!080)\d{{10,16}}{NA}(?!\.(?:jpe?g|png|gif|mp4|pdf))"),  # not a file name
@@ -76,7 +77,7 @@ _NUM_PARTS = [
                r"|(?:19|20)?\d{2}\s?[년./\-]\s?\d{1,2}\s?[월./\-]\s?\d{1,2}일?\s?생(?!각|활|산|선|기|겼|긴|길|존|명)"
                r"|(?:생년월일|생일|DOB|dob)[\s:은는이가]*(?:\d{6,8}|(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]))(?![0-9])"),
     # an explicit 아이디/ID cue takes any handle; a platform name alone only one with a digit, _ or .
-    ("아이디", r"(?:아이디|아뒤|아디|(?<![A-Za-z])(?:ID|Id|id)(?![A-Za-z])|닉네임)[\s:은는이가를]*(?:[가-힣]{1,6}\s){0,2}"
+    ("아이디", r"(?:아이디|아뒤|아디|(?<![A-Za-z])(?:ID|Id|id)(?![A-Za-z])|닉네임|(?<![가-힣])닉)[\s:은는이가를]*(?:[가-힣]{1,6}\s){0,2}"
               r"(?P<handle>@?(?=[A-Za-z0-9._]*[A-Za-z])(?=[A-Za-z0-9._]*[0-9._]|[A-Za-z]{5})"
               r"[A-Za-z0-9][A-Za-z0-9._]{2,29})(?![A-Za-z0-9._@])"
               r"|(?:카톡|카카오톡|인스타그램|인스타|insta|instagram|트위터|틱톡|페북|페이스북|디코|디스코드|텔레그램|텔레|"
@@ -95,7 +96,7 @@ _ROAD = (rf"(?<![가-힣0-9])(?!(?:{_NOT_ROAD})\s?\d)[가-힣][가-힣0-9]{{0,10
          r"(?:[1-9]\d*\s?번?길(?:\s?[1-9]\d*(?:-\d+)?)?|[1-9]\d*(?:-\d+)?)(?![0-9])"
          r"(?=$|[\s,.)(~!?\x00]|(?:에|으로|로|이야|야|이고|이에요|예요|이요|번지|쪽|근처|앞|이라|인데|인가|인지|요|임|입니다|까지|이니까))"
          r"(?:\s?번지)?")
-_LOT = r"(?<=[동리가] )\d{1,4}(?:-\d{1,4}(?:\s?번지)?|\s?번지)|(?<=[동리가])\d{1,4}(?:-\d{1,4}(?:\s?번지)?|\s?번지)"
+_LOT = r"(?<=[동리가] )\d{1,4}(?:-\d{1,4}(?:\s?번지)?|\s?번지)(?![A-Za-z%])|(?<=[동리가])\d{1,4}(?:-\d{1,4}(?:\s?번지)?|\s?번지)(?![A-Za-z%])"
 _BLDG = r"(?<![가-힣A-Za-z0-9])[가-힣A-Za-z0-9]{1,12}(?:아파트|빌라|오피스텔|맨션|타워|빌딩|하이츠|캐슬|자이|푸르지오|래미안|힐스테이트|아이파크)"
 _UNIT = (r"\d{1,4}\s?동\s?\d{1,4}\s?호|\d{1,4}-\d{1,4}\s?호|\d{2,4}\s?호(?![가-힣])"
          r"|(?:[가-힣A-Za-z]{1,10}\s?)?(?:지하\s?)?\d{1,3}\s?층(?:\s?\d{1,4}\s?호)?")
@@ -113,7 +114,7 @@ NUM_RE = re.compile("|".join(f"(?P<g{i}>{p})" for i, (_, p) in enumerate(_NUM_PA
 _GROUP_TYPE = {f"g{i}": t for i, (t, _) in enumerate(_NUM_PARTS)}
 # Cheap prefilter for the number/ID pass.
 NUM_HINT = re.compile(rf"[0-9０-９@＠]|골뱅이|www\.|://|\.{_URL_TLD}\b|[공영빵]\s?[일]\s?[공영빵일육칠팔구]"
-                      r"|아이디|아뒤|아디|[Ii][Dd]|카톡|카카오톡|인스타|insta|트위터|틱톡|페북|페이스북|디코|디스코드|텔레|라인|깃허브|github|계정|닉네임")
+                      r"|아이디|아뒤|아디|[Ii][Dd]|카톡|카카오톡|인스타|insta|트위터|틱톡|페북|페이스북|디코|디스코드|텔레|라인|깃허브|github|계정|닉")
 
 # ---------------------------------------------------------------------------------------------
 # Names.
@@ -171,6 +172,19 @@ _HONORIFIC = set("""부모 선배 후배 대표 사장 고객 기사 직원 교�
 회원 관리 운영 담당 반장 총무 회계 점장 사부 도사 장인 달인 선수 코치 국장 위원 의원 총장 학장 사모 기장 승무 배우 가수 모델
 주치 소장 지점 본부 실무 주무 조교 강사 박사 석사 학생 수강 교장 교감 경찰 소방 군인 병장 상병 일병 중위 대위 소령 중령 대령
 해님 달님 별님 임금 왕자 공주 마마 각하 작은 큰 영감 담임 주님 도련 아씨 예수 부처 스님 하느""".split())
+# stop words that never become a hypocoristic name (동생이가 is dialect, not a person called 동생)
+_NO_PET_NAME = set("동생 사람 아들 남편 가족 인간 친구 선생 사장 고객 손님 주인 회사 학교 병원 경찰 우리 저희 상대 본인 당신 "
+                   "형님 자식 인생 세상 하루 미래".split())
+# a 3-syllable string kiwi doesn't know, ending so, is slang or a verb form (노어이, 조오치, 인나야, 서보자),
+# not a bare full name
+_NOT_NAME_END = set("이 야 여 요 자 누 임 치 고 개 당 부 장 옥 일 네 꽃 충")
+# what is said of a person, not of a thing, close after a rarer word that is also a name (미소가 오늘 생일이야;
+# not 시간이 되면 연락할게: 시간 is too common a word, kiwi scores it above -17.5; not 아재가 통화함 or 야근은
+# 안하고 지내지: calling and living are said of anyone, a birthday or a boyfriend of a person)
+_PERSON_PRED = re.compile(r"생일|보고\s?싶|결혼|졸업|남친|여친|남자\s?친구|여자\s?친구|사귀|그러는데|"
+                          r"(?:\d+|한|두|세|네|다섯|여섯|일곱|여덟|아홉|열|스물|서른)\s?살")
+_PLAIN = {"이", "가", "은", "는", "도", "랑", "이랑", "하고", "한테"}
+_SENTENCE_GOES_ON = re.compile(r" +(?!(?:쯤|때|거|것|수|줄|만큼|정도|중|뿐)(?![가-힣]))[가-힣A-Za-z]")
 _PLACE_END = tuple("역 구 동 시 군 읍 면 로 길 점 관 항".split())
 _PLACE_END3 = _PLACE_END + tuple("도 대 산 강 천 교 섬 사".split())  # 제주도, 전남대: 3-syllable words
 
@@ -285,13 +299,14 @@ _SUR1 = "".join(sorted(s for s in SURNAMES if len(s) == 1))
 _SUR2 = "|".join(s for s in SURNAMES if len(s) == 2)
 # what belongs to a person, after a name: 최한결 생일, 이하늘 결혼식, 옥채원 번호
 _OWNED = "생일|생파|결혼식|결혼|번호|연락처|폰번호|카톡|인스타|부모님|남친|여친|남자친구|여자친구|와이프|남편"
-_SPACED_TITLE = "선배|후배|대리|과장|차장|부장|팀장|실장|사장|선생님|선생|교수님|씨|님|쌤|언니|오빠|누나|형|아저씨|아줌마|이모|삼촌"
+# (a word ending in 님 after a full name is a title too: 나은혜 간호사님, 김철수 기사님)
+_SPACED_TITLE = "선배|후배|대리|과장|차장|부장|팀장|실장|사장|선생님|선생|교수님|씨|님|쌤|언니|오빠|누나|형|아저씨|아줌마|이모|삼촌|[가-힣]{1,4}님"
 CAND_RE = re.compile(rf"(?<![가-힣<0-9])(?:{_SUR2}|[{_SUR1}])?[{_SYL}]{{2}}[가-힣]{{0,6}}(?![가-힣])"
                      rf"(?=(?P<ttl> (?:{_SPACED_TITLE})|(?P<own> (?:{_OWNED}))(?![가-힣])))?")
 # Form-like text names whoever follows the label: 성명: 박서윤, 예금주 문하람으로, 받는분 성함 탁재원
 _FORM_CUE = (r"성명|이름|예금주|받는\s?분|받는\s?사람|성함|수령인|신청자|예약자|보내는\s?분|입금자명?|명의|주문자|"
              r"고객명|담당자|작성자|[Nn]ame|NAME")
-FORM_RE = re.compile(rf"(?P<fc>(?:(?:{_FORM_CUE})\s?[:：]?\s?(?:은|는|이|가|을|를)?\s?)+)(?P<fn>[가-힣]{{2,4}}?)"
+FORM_RE = re.compile(rf"(?P<fc>(?:(?:{_FORM_CUE})(?:은|는|이|가|을|를)?\s?[:：]?\s?)+)(?P<fn>[가-힣]{{2,4}}?)"
                      r"(?=$|[^가-힣]|으로|로|이고|이에요|예요|입니다|이요|님|씨|요)")
 # Latin script: up to three capitalised words (HONG GILDONG, John Carter, Daniel); decided in context.
 LATIN_RE = re.compile(r"(?P<lat>(?<![A-Za-z0-9@._\-/])(?:[A-Z][a-z]+|[A-Z]{2,})(?:[ \-](?:[A-Z][a-z]+|[A-Z]{2,})){0,2}"
@@ -360,15 +375,18 @@ def _readings(word: str) -> list[tuple[str, str, str, str]]:
 def _plausible(cand: str, sur: str, cue: str, tail: str) -> bool:
     """The cheap checks (no kiwi): name syllables, stop words, places, cue and tail."""
     given = cand[len(sur):]
-    if cand in _STOP or (not sur and given in _STOP) or len(given) != 2 or not _namey(given):
+    if len(given) != 2 or not _namey(given):
         return False
+    if (cand in _STOP or (not sur and given in _STOP)) and not (
+            cue in _STRONG_I and _has_batchim(given[-1]) and cand not in _NO_PET_NAME):
+        return False  # 사랑이가, 하늘이가 (only a person or pet takes 이가 so) pass; 친구가, 하늘이 don't
     if given[1] == "이" and _has_batchim(given[0]):  # 중이야, 집이야: X + 이, not a name
         return False
     if given[1] == "야":  # 모야, 뭐야: a stem + the vocative or copula, given names don't end so
         return False
     strong = _strong(given, cue)
-    if cand in _PLACES and cue not in ("아", "야", *_TITLE_SET):  # 연희야 is a person, 연희 (동) a place
-        return False
+    if cand in _PLACES and (cue not in ("아", "야", *_TITLE_SET) or cue == "형"):  # 연희야 is a person,
+        return False  # 연희 (동) a place, 중국형 "Chinese-style"
     if cue in _TITLE_SET and given in _HONORIFIC:  # 예수님, 부모님: a role, not a name
         return False
     if (cand + cue)[:2] == (cand + cue)[2:4]:  # 모야모야, 나도나도: a reduplicated word
@@ -400,14 +418,24 @@ def _is_name(cand: str, sur: str, cue: str, tail: bool = False):
         if len(sur) == 2:  # 사공하진, 남궁민수: a two-syllable surname is evidence enough
             return True
         level = _full_name_level(cand)
+        if given[-1] in _NOT_NAME_END and given not in COMMON_GIVEN and (cue == "" or level < 3):
+            return False  # 이마이, 노어이, 조오치, 지학충이: ending so, a word kiwi doesn't know is slang or a verb form
         # a name kiwi knows stands alone; a string it has never seen (임다운) needs a particle or cue
         # after it, else every unknown 3-syllable word starting with 조/오/이 would be one (조오치)
         if (level >= 1 and (given in COMMON_GIVEN or (cue and (_known_given(given) or not _is_word(given))))) \
                 or level >= 3 or (given in COMMON_GIVEN and not _in_dictionary(cand) and not _noun_particle(cand)
                                   and _aligned(cand + cue, len(cand))) \
                 or (strong and (
-                level >= 1 or _known_given(given) or _surname_first(cand, sur))):
+                level >= 1 or _known_given(given) or _surname_first(cand, sur))) \
+                or (cue and cue not in _PLAIN | {"의", "을", "를"} and given[-1] not in _NOT_NAME_END
+                    and _one_unknown(cand + cue, cand)):
+            # (the last: 편하늘한테, 반지원이랑 - kiwi reads one unknown noun, surname and a word run together)
             return _nominal(cand + cue, cand)  # 이상하네, 설치하는: a verb, not 이 + 상하
+        if cue in _PLAIN and given[-1] not in _NOT_NAME_END and _one_unknown(cand + cue, cand):
+            return "person"  # 편하늘이 그러는데; not 부교공이 입찰 (an acronym): a plain particle needs more
+        if cue == "" and level == 2 and given[-1] not in _NOT_NAME_END and cand not in _PLACES \
+                and not cand.endswith(_PLACE_END3):
+            return "bare"  # 추예온, 봉세인: kiwi has never seen the whole; it must stand as a word in a sentence
         return False
     if cue.startswith("이") and len(cue) > 1 and _is_word(cand + "이"):  # 고양이가, 먹이를
         return False
@@ -416,14 +444,17 @@ def _is_name(cand: str, sur: str, cue: str, tail: bool = False):
         if _is_word(cand + cue):  # 아저씨, 아가씨, 도련님 are words of their own
             return False
         if cue in ("아", "야") and strong:  # 동원아; not 언제야 (kiwi reads a vocative particle)
-            return _vocative(cand + cue)
+            # 여울아 일어나: kiwi takes the word for one unknown string; opening a message, it is a call
+            return _vocative(cand + cue) or ("vocative" if _pieces(cand + cue) == 1 else False)
         # 씨/님 after a noun that isn't a role (부모님, 사장님) is a name (금주씨, 경호님; not 이제씨, an
         # adverb); other titles follow ordinary words too (수학쌤, 동네형), so kiwi must read a proper noun
         return ((bat and cue in _STRONG_I)
                 or (cue in ("씨", "님") and _noun(cand) and cand not in _HONORIFIC)
                 or (cue in _TITLE_SET and cue not in ("형", "이모", "삼촌") and cand not in _HONORIFIC
                     and _kiwi_nnp(cand + cue, cand))
-                or (cue in ("이네", "이랑") and _kiwi_nnp(cand + cue, cand, float("-inf"))))
+                or (cue in ("이네", "이랑") and _kiwi_nnp(cand + cue, cand, float("-inf")))
+                or ("person" if cue in _PLAIN and cand not in _NO_PET_NAME | _HONORIFIC and _noun(cand)
+                    and _score(cand) < -17.5 and (cue != "하고" or _particle_at(cand + cue, len(cand))) else False))
     if cue in ("아", "야") and strong:  # 민준아, 세아야; not 로오아, 인나야 (일어나야): kiwi takes the
         # whole word for one unknown string when no name + vocative reading fits
         return _vocative(cand + cue) or _known_given(cand) or _pieces(cand + cue) > 1
@@ -439,7 +470,8 @@ def _is_name(cand: str, sur: str, cue: str, tail: bool = False):
     # mostly follows people or the copula, a word kiwi doesn't have (민기랑은, 수아인데). Not 백단을.
     return (_known_given(cand) or _kiwi_nnp(cand + cue, cand)
             or ((cue in _PERSON_PARTICLES or cue in _COPULA_CUE) and not _in_dictionary(cand))) \
-        and _nominal(cand + cue, cand) and _aligned(cand + cue, len(cand))
+        and _nominal(cand + cue, cand) and _aligned(cand + cue, len(cand)) \
+        and (cue != "하고" or _particle_at(cand + cue, len(cand)))  # 재학하고 있는: the verb 하다, not "with"
 
 
 @lru_cache(maxsize=100_000)
@@ -463,6 +495,32 @@ def _noun(word: str) -> bool:
     """kiwi reads `word` alone as a noun (금주), not an adverb or interjection (이제, 예이)."""
     best, _ = _kiwi().analyze(word, top_n=1)[0]
     return len(best) == 1 and best[0].tag.startswith("NN")
+
+
+@lru_cache(maxsize=100_000)
+def _verb_first(word: str) -> bool:
+    """kiwi reads `word` as a verb or adjective from its first syllable (남겨도 = 남기 + 어도)."""
+    toks = _kiwi().tokenize(word)
+    return bool(toks) and toks[0].start == 0 and toks[0].tag[0] == "V"
+
+
+@lru_cache(maxsize=100_000)
+def _particle_at(word: str, at: int) -> bool:
+    """kiwi reads a particle where the name would end (민준|하고 = with 민준), not 하 + 고 (재학하고)."""
+    return any(t.start == at and t.tag.startswith("J") for t in _kiwi().tokenize(word))
+
+
+@lru_cache(maxsize=100_000)
+def _one_unknown(word: str, stem: str) -> bool:
+    """kiwi reads `stem` at the start of `word` as one noun it doesn't have (편하늘 + 이), not pieces."""
+    toks = _kiwi().tokenize(word)
+    return bool(toks) and toks[0].form == stem and toks[0].tag.startswith("NN") and getattr(toks[0], "oov", False)
+
+
+@lru_cache(maxsize=100_000)
+def _score(word: str) -> float:
+    """kiwi's score for its best reading of `word` alone (고마운 -20: sure; 고운비 -28: a guess)."""
+    return _kiwi().analyze(word, top_n=1)[0][1]
 
 
 @lru_cache(maxsize=100_000)
@@ -661,7 +719,9 @@ class Anonymizer:
             word, at = m.group("fn"), m.start("fn")
             sur, given = _split_surname(word) if len(word) >= 3 else ("", word)
             if len(given) == 2 and _namey(given) and word not in _STOP | self.keep and not _in_dictionary(word) \
-                    and (sur or (not _is_common(word) and _nominal(word, word))):  # not 이름이라고
+                    and given[-1] not in _NOT_NAME_END and not _verb_first(word) \
+                    and (sur or (not _is_common(word) and _nominal(word, word))):  # not 이름이라고, 이름을 여려개
+                # (여러 개), 이름 남겨도 (남기 + 어도)
                 hit(at, NAME, word)
                 return m.group("fc") + self.pseudonym(word)
             return m.group("fc") + candidate(m, word, at)  # 이름이 뭐야: not a name, but look as usual
@@ -677,16 +737,29 @@ class Anonymizer:
         def candidate(m, word, at):
             name, how = self._name_decision(word) or (None, None)
             if isinstance(how, str):  # kiwi must confirm it in the words around it
-                name = name if _in_context(*_window(m.string, at, at + len(word)), name) else None
+                end = m.string.find("\x00", at)
+                end = len(m.string) if end < 0 else end
+                ok = _in_context(*_window(m.string, at, at + len(word)), name)
+                if how == "vocative":  # a call opens the message and something follows it
+                    ok = ok and (at == 0 or m.string[at - 1] == "\x00") and bool(m.string[at + len(word):end].strip())
+                elif how == "bare":  # 추예온 봤는데: a word of its own with a sentence going on after it (not
+                    # 인가유ㅜ, 하해우~, 구지헌 쯤: slang, a typo, or a word before a bound noun)
+                    ok = ok and (at == 0 or m.string[at - 1] in " \x00") and bool(
+                        _SENTENCE_GOES_ON.match(m.string, at + len(word), end))
+                elif how == "person":  # a word that is also a name, then something said of a person
+                    ok = ok and bool(_PERSON_PRED.search(m.string, at + len(word), min(end, at + len(word) + 16)))
+                name = name if ok else None
             if name is None and m.groupdict().get("ttl"):
                 sur, _ = _split_surname(word) if len(word) >= 3 else ("", word)
                 own = m.groupdict().get("own")
                 if sur and own:  # 최한결 생일: kiwi must read a name there, else 이번주 생일 would be one
                     name = word if _plausible(word, sur, "씨", "") and _nominal(word, word) and (
                         _full_name_level(word) >= 1 or _kiwi_nnp(word + own, word, float("-inf"))) else None
-                elif sur:  # 박하늘 선배, 이하나 대리님; not 정하고 팀장이 (정하 + 고)
-                    name = word if _plausible(word, sur, "씨", "") and not _is_word(word) and _nominal(word, word) \
-                        and not word.endswith(_PLACE_END3) else None  # not 경상도 오빠
+                elif sur:  # 박하늘 선배, 이하나 대리님; not 정하고 팀장이 (정하 + 고) or 고마운 선배 (kiwi is sure of
+                    # the verb); 고운비 선배: kiwi finds only an unlikely verb reading (score below -26)
+                    name = word if _plausible(word, sur, "씨", "") and not _is_word(word) and not _noun_particle(word) and (
+                        _nominal(word, word) or (_score(word) < -26 and word[-1] not in _NOT_NAME_END)) \
+                        and not word.endswith(_PLACE_END3) else None  # not 마자여 돼리님들 (맞아요)
                 elif len(word) == 2 and _plausible(word, "", "", "") and not _is_common(word) \
                         and _nominal(word, word):  # 예나 언니, 준서 형 (not 동네 형)
                     name = word
