@@ -127,8 +127,9 @@ def eta(work: dict, measured: dict, *, eval_steps: int | None = None, save_steps
     step = work["tokens_per_epoch"] / work["steps_per_epoch"] / tps
     step += (measured.get("eval_seconds_each") or 0) / eval_steps if eval_steps else 0
     step += (measured.get("save_seconds_each") or 0) / save_steps if save_steps else 0
+    fixed = 2 * (measured.get("eval_seconds_each") or 0) if eval_steps else 0  # zero-shot before, final after
     out = {"seconds_per_step": round(step, 3), "seconds_per_epoch": round(step * work["steps_per_epoch"]),
-           "seconds_total": round(step * work["total_steps"]), "max_hours": max_hours, "capped": False}
+           "seconds_total": round(step * work["total_steps"] + fixed), "max_hours": max_hours, "capped": False}
     if max_hours:
         within = int(max_hours * 3600 / step)
         out.update(steps_within_cap=min(within, work["total_steps"]), capped=within < work["total_steps"])

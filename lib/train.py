@@ -1,7 +1,8 @@
 """QLoRA fine-tuning with TRL's SFTTrainer (loss on my final reply only): the run folder
 outputs/adapters/<run>/ with its checkpoints, resume, the out-of-memory retry, and the loss curves.
 
-    python -m lib.train run --profile sample-cpu [--model tiny-neox]
+    python -m lib.train run --profile sample-cpu [--model tiny-neox] [--resume]
+    python -m lib.train estimate --profile rtx3060ti     # tokens, steps and hours per epoch before a run
     python -m lib.train plan --model polyglot-ko-1.3b --max-length 1024 --batch 2     # lib.plan
 
 The settings are the profile's `bnb:`, `lora:` and `sft:` sections (BitsAndBytesConfig, LoraConfig and
@@ -374,12 +375,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-checkpointing", action="store_true")
     p.add_argument("--limit-gb", type=float, default=plan.GPU_LIMIT_GB)
     p.add_argument("--json", action="store_true", help="print the breakdown as JSON")
-    r = sub.add_parser("run", help="train the profile's model on its dataset")
-    r.add_argument("--profile", default="sample-cpu")
-    r.add_argument("--model", help="registry name, hub id or folder (default: profile models.train or winner)")
-    r.add_argument("--dataset", help="dataset folder (default: data/processed/<profile dataset name>)")
-    r.add_argument("--run-name")
-    r.add_argument("--resume", action="store_true", help="continue the newest unfinished run from its checkpoint")
+    for cmd, text in (("run", "train the profile's model on its dataset"),
+                      ("estimate", "tokens, steps and time per epoch of that run, from 03's measured throughput")):
+        r = sub.add_parser(cmd, help=text)
+        r.add_argument("--profile", default="sample-cpu")
+        r.add_argument("--model", help="registry name, hub id or folder (default: profile models.train or winner)")
+        r.add_argument("--dataset", help="dataset folder (default: data/processed/<profile dataset name>)")
+        if cmd == "run":
+            r.add_argument("--run-name")
+            r.add_argument("--resume", action="store_true", help="continue the newest unfinished run from its checkpoint")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if args.cmd == "plan":
@@ -388,6 +392,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(res, indent=2) if args.json else plan.format_plan(res))
         return 0 if res["fits"] else 1
     print(estimate(args.profile, model=args.model, dataset_dir=args.dataset)["text"])
+    if args.cmd == "estimate":
+        return 0
     out = run(args.profile, model=args.model, dataset_dir=args.dataset, run_name=args.run_name, resume=args.resume)
     print(f"adapter: {out}")
     return 0

@@ -54,6 +54,15 @@ plans[["model", "max_length", "batch", "params_total", "params_lora", "peak_allo
 table, samples, winner = compare.run(profile, candidates=candidates, pilot_steps=pilot_steps)
 table
 
+# %% [markdown]
+# ## Measured during the pilots
+# Throughput of the training steps (tokens/s, seconds per step) and, on a GPU, the reserved peak against the
+# plan. They go to `winner.json`; notebook 04 turns them into an ETA per epoch for the full run.
+
+# %%
+table[["model", "device", "planned_reserved_gib", "measured_train_gib", "train_tokens_per_second", "seconds_per_step",
+       "eval_seconds_each", "pilot_seconds"]]
+
 # %%
 fig = compare.plot_table(table)
 display(fig)

@@ -45,6 +45,14 @@ print(plan.format_plan(plan.plan(model, prof["sft"]["max_length"], prof["sft"]["
                                  prof["lora"]["r"])))
 
 # %% [markdown]
+# ## How long will it take?
+# Tokens and steps per epoch from this dataset and tokenizer; the time from the throughput 03's pilot
+# measured for this model (the progress bar keeps the ETA current while it trains; `max_hours` caps it).
+
+# %%
+print(train.estimate(profile, model=model)["text"])
+
+# %% [markdown]
 # ## Train
 
 # %%

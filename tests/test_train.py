@@ -178,7 +178,7 @@ def test_max_hours_stops_the_run_cleanly(tiny_base, sample_dataset_dir, tmp_path
 
 @pytest.mark.slow
 def test_estimate_before_a_run_uses_the_dataset_and_the_pilots_throughput(tiny_base, sample_dataset_dir, tmp_path,
-                                                                          monkeypatch):
+                                                                          monkeypatch, capsys):
     import math
 
     monkeypatch.setenv("MALBEOT_OUTPUTS", str(tmp_path))
@@ -199,6 +199,8 @@ def test_estimate_before_a_run_uses_the_dataset_and_the_pilots_throughput(tiny_b
     step = w["tokens_per_epoch"] / w["steps_per_epoch"] / 2000 + 1 / 20 + 0.5 / 20   # eval_steps = save_steps = 20
     assert est["eta"]["seconds_per_epoch"] == round(step * w["steps_per_epoch"])
     assert est["eta"]["capped"] and "ETA:" in est["text"] and "2,000 tokens/s from 03's pilot on cpu" in est["text"]
+    assert train.main(["estimate", "--profile", "sample-cpu", "--dataset", str(sample_dataset_dir)]) == 0
+    assert "steps per epoch" in capsys.readouterr().out
 
 
 @pytest.mark.slow
@@ -351,7 +353,7 @@ def test_workload_and_eta_count_steps_like_the_trainer():
                  eval_steps=200, save_steps=200, max_hours=0.05)
     step = 250_000 / 63 / 1000 + 25 / 200
     assert t["seconds_per_step"] == pytest.approx(step, abs=1e-3)
-    assert t["seconds_per_epoch"] == round(63 * step) and t["seconds_total"] == round(189 * step)
+    assert t["seconds_per_epoch"] == round(63 * step) and t["seconds_total"] == round(189 * step + 2 * 20)
     assert t["capped"] and t["steps_within_cap"] == int(180 / step)
     text = plan.format_eta(w, t)
     assert "63 steps per epoch" in text and "ETA:" in text and "max_hours 0.05 stops" in text
