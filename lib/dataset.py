@@ -27,7 +27,7 @@ from lib.fileio import atomic_path
 from lib.kakao import read_chat
 from lib.pairs import (SESSION_GAP_HOURS, TURN_GAP_MINUTES, DatasetError, lengths, make_pairs,
                        split_sessions, structure, turns_table)
-from lib.privacy import Anonymizer, auto_names, chat_key, names_to_mask
+from lib.privacy import Anonymizer, auto_names, chat_key, kiwi, names_to_mask
 from lib.template import SHARE_TAGS, TAGS, URL_TAG
 
 __all__ = ["DatasetError", "build", "run", "inputs", "load", "load_card", "preview"]
@@ -171,6 +171,7 @@ def guard_pairs(pairs: pa.Table, anon, names: list[str], keep_words) -> tuple[pa
     msgs = pairs.column("messages").combine_chunks()
     flat, sizes = msgs.flatten(), msgs.value_lengths().to_numpy()
     content, uniq = flat.field("content"), pc.unique(flat.field("content"))
+    leakscan.use_kiwi(kiwi())  # the tokenizer only: what counts as a name there is leakscan's own rule
     g = leakscan.guard(uniq.to_pylist(), names=[*names, *sorted(anon.names)], keep_words=keep_words,
                        pseudonyms=anon.seen.pseudonyms,
                        replace=lambda f: anon.pseudonym(f.value) if f.type == "이름" else f"<{f.type}>")

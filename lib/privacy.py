@@ -249,6 +249,11 @@ def _kiwi():
     return Kiwi(num_workers=0)
 
 
+def kiwi():
+    """The process's one Kiwi, for lib.leakscan.use_kiwi (a second one costs ~3 s and ~300 MB)."""
+    return _kiwi()
+
+
 @lru_cache(maxsize=200_000)
 def _is_common(word: str) -> bool:
     """kiwi knows `word` as an ordinary word (NNG, adverb, verb phrase...), not a proper noun."""
