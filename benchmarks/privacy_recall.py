@@ -6,6 +6,8 @@ masking throughput on synthetic chat messages.
     .venv/bin/python benchmarks/privacy_recall.py --messages 0    # recall + keep only
     .venv/bin/python benchmarks/privacy_recall.py --baseline 2ecb5cc   # "before" = privacy.py at that commit
     .venv/bin/python benchmarks/privacy_recall.py --review-real   # outputs/privacy/review_real.tsv + a sample to label
+    .venv/bin/python benchmarks/privacy_recall.py --score-labels outputs/privacy/review_sample_labels.tsv
+        # the sample with a `real` column filled by hand (1 real, 0 not, link): precision into the JSON
 Writes benchmarks/results/privacy_recall.json. Run the speed part under `flock /tmp/malbeot-heavy.lock`.
 
 A value counts as masked only if neither it nor any 4+ character alphanumeric (or Hangul-numeral) chunk
@@ -284,6 +286,24 @@ def review_real(sample: int = 320, seed: int = 0) -> dict:
             "per_type": dict(Counter(e[1] for e in events)), "detected": sum(e[2] == "detected" for e in events)}
 
 
+def score_labels(path: Path) -> dict:
+    """Precision of a hand-labelled review sample (review_sample.tsv plus a `real` column: 1 = a real
+    personal value, 0 = not, `link` = a URL, which the build tags anyway): the masker's own detections,
+    the speaker names it was given, and both. Only counts leave outputs/."""
+    import csv
+    rows = list(csv.DictReader(open(path, encoding="utf-8"), delimiter="\t"))
+    if not rows or "real" not in rows[0] or any(r["real"] not in ("0", "1", "link") for r in rows):
+        raise ValueError(f"{path}: every row needs real = 1, 0 or link")
+
+    def share(rs):
+        return {"real": sum(r["real"] == "1" for r in rs), "labelled": len(rs),
+                "precision": round(sum(r["real"] == "1" for r in rs) / len(rs), 4) if rs else None}
+    labelled = [r for r in rows if r["real"] != "link"]
+    return {"sample": len(rows), "links": len(rows) - len(labelled),
+            "detected": share([r for r in labelled if r["how"] == "detected"]),
+            "speaker": share([r for r in labelled if r["how"] != "detected"]), "all": share(labelled)}
+
+
 def _summary(res: dict) -> str:
     per = "  ".join(f"{t} {r:.2f}" for t, r in res["recall_per_type"].items())
     hard = f"{res['keep_rate_hard']:.2%}" if res["keep_rate_hard"] is not None else "-"
@@ -298,12 +318,18 @@ def main(argv=None) -> dict:
     ap.add_argument("--show", type=int, default=15, help="misses / changed tokens to print per set")
     ap.add_argument("--round", help="also record this run's 'after' numbers under this name in `rounds`")
     ap.add_argument("--review-real", action="store_true", help="only write the real-export review files")
+    ap.add_argument("--score-labels", type=Path, help="only score a hand-labelled review sample into the JSON")
     args = ap.parse_args(argv)
     if args.review_real:
         res = review_real()
         print(res)
         return res
     old = json.loads(OUT.read_text(encoding="utf-8")) if OUT.exists() else {}
+    if args.score_labels:
+        old["real_review"] = score_labels(args.score_labels)
+        print(old["real_review"])
+        write_json(OUT, old)
+        return old
     base = baseline_module(args.baseline) if args.baseline else None
     res = {"baseline": args.baseline or old.get("baseline"), "sets": {}, "rounds": old.get("rounds", [])}
     for name, path in case_files().items():
@@ -345,6 +371,8 @@ def main(argv=None) -> dict:
         for key in ("speed", "speed_real_vocabulary", "scan_speed"):
             if key in old:
                 res[key] = old[key]
+    if "real_review" in old:  # hand labels are scored on their own (--score-labels)
+        res["real_review"] = old["real_review"]
     write_json(OUT, res)
     return res
 

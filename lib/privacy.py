@@ -1023,11 +1023,11 @@ def names_to_mask(auto: Iterable[str], known: Iterable[str] = (), keep: Iterable
 def name_hint(name: str) -> str:
     """Why a name taken from the export may be no person at all ('' when it looks like one)."""
     if re.fullmatch(r"[a-z]+", name):
-        return "a lowercase word, not a name: keep_words stops masking it"
+        return "a lowercase word: if it is no one's name, keep_words stops masking it"
     if _BOT_WORD.search(name) or len(name.replace(" ", "")) > 6:
-        return "looks like a bot or a business: keep_words stops masking it"
+        return "looks like a bot or a business: if so, keep_words stops masking it"
     if re.fullmatch(r"[가-힣]{2,4}", name) and name not in COMMON_GIVEN and _in_dictionary(name):
-        return "an ordinary word too: keep_words stops masking it"
+        return "an ordinary word too: if it is no one's name here, keep_words stops masking it"
     return ""
 
 
