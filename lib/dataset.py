@@ -195,8 +195,7 @@ def check_card(card: dict, names: list[str], keep_words, pseudonyms) -> None:
     if found:
         kinds = ", ".join(f"{k} x{n}" for k, n in pd.Series([f.type for f in found]).value_counts().items())
         raise leakscan.LeakError(f"the final leak scan found {len(found)} personal value(s) in the data card ({kinds});"
-                                 " nothing was written. A system_prompt naming a person shows up there: leave the"
-                                 " name out, or report the card field that carried it.")
+                                 " nothing was written. A card field carried chat data it should not: report it.")
 
 
 # ---------------------------------------------------------------- build, load, preview
@@ -240,6 +239,7 @@ def build(chats, me: str, out_dir, *, her: str | None = None, known_names: Itera
         keep = [str(w).strip() for w in keep_words if str(w).strip()]
         mask_names = known_names_for(df, me, her, known_names, keep)
         anon = Anonymizer(known_names=mask_names, key=key if key is not None else chat_key(df), keep_words=keep)
+        system_prompt = anon.mask(system_prompt) if system_prompt else system_prompt  # 너는 도윤처럼: a pseudonym too
         msgs = structure(df, me, her, turn_gap_minutes=turn_gap_minutes, session_gap_hours=session_gap_hours)
         content = mask_contents(msgs, anon)
         done("mask")
@@ -359,7 +359,8 @@ def preview(chats, me: str, *, n: int = 3, her: str | None = None, known_names: 
     pairs, _, _, window = make_pairs(
         turns, context_turns=params.get("context_turns", 6), max_duplicate_targets=10**9,
         max_target_chars=params.get("max_target_chars", 400), max_context_chars=params.get("max_context_chars", 1200),
-        system_prompt=params.get("system_prompt"), time_context=params.get("time_context", True), seed=seed,
+        system_prompt=anon.mask(params["system_prompt"]) if params.get("system_prompt") else None,
+        time_context=params.get("time_context", True), seed=seed,
         with_turns=True)
     if pairs.num_rows == 0:
         return pd.DataFrame(columns=["example", "side", "who", "kind", "text"])

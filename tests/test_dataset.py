@@ -92,7 +92,9 @@ def test_context_window_and_system_prompt(tmp_path):
         rows += [(2 * i, HER, f"그녀 {i}"), (2 * i + 1, ME, f"나 {i}")]
     card, pairs = quick(chat(rows), tmp_path, context_turns=2, system_prompt="너는 도윤처럼 말해.")
     last = pairs[-1]["messages"]
-    assert last[0] == {"role": "system", "content": "너는 도윤처럼 말해."}
+    # his name in the prompt becomes his pseudonym, as everywhere in the chat (and in the card)
+    assert last[0]["role"] == "system" and last[0]["content"].endswith("처럼 말해.") and "도윤" not in last[0]["content"]
+    assert card["params"]["system_prompt"] == last[0]["content"] and card["leak_scan"]["flagged"] == {}
     # her last turn + 2 turns before it; must start with her, so the window opens at 그녀 6
     assert [m["content"] for m in last[1:]] == ["그녀 6", "나 6", "그녀 7", "나 7"]
     for p in pairs:
