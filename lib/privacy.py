@@ -645,6 +645,15 @@ class Anonymizer:
         for n in self.known:
             sur, giv = _split_surname(n.replace(" ", ""))
             self._reserved.update({n, giv})
+        # the known names' fake given names are fixed first, in sorted order (every run agrees), each one
+        # taken once: two speakers never share a pseudonym, and no third party gets a speaker's (the page
+        # swaps the speakers' pseudonyms back to their names, lib.names)
+        self._given_fake: dict[str, str] = {}
+        self._known_fakes: set[str] = set()
+        for n in sorted(self.known):
+            compact = n.replace(" ", "")
+            if re.fullmatch(r"[가-힣]{2,}", compact):
+                self._known_fakes.add(self._fake_given(_split_surname(compact)[1] if len(compact) >= 3 else compact))
         forms = set()
         for n in self.known:
             compact = n.replace(" ", "")
@@ -668,13 +677,14 @@ class Anonymizer:
         return int.from_bytes(hmac.new(self.key, s.encode(), hashlib.sha256).digest()[:8], "big")
 
     def _fake_given(self, given: str) -> str:
+        if given in self._given_fake:
+            return self._given_fake[given]
         pool = FAKE_GIVEN[_has_batchim(given[-1])]
         i = self._h("given:" + given)
-        for k in range(len(pool)):
-            cand = pool[(i + k) % len(pool)]
-            if cand != given and cand not in self._reserved:
-                return cand
-        return pool[0]
+        fake = next((c for k in range(len(pool)) if (c := pool[(i + k) % len(pool)]) != given
+                     and c not in self._reserved and c not in self._known_fakes), pool[0])
+        self._given_fake[given] = fake
+        return fake
 
     def pseudonym(self, name: str) -> str:
         """The fake name for a real one (full name -> fake full name, given -> fake given)."""

@@ -130,6 +130,16 @@ def test_pseudonyms_consistent_across_calls_and_instances():
     assert a.mask(t) != c.mask(t)
 
 
+def test_a_speakers_pseudonym_is_theirs_alone():
+    """lib.names swaps the speakers' pseudonyms back to their names on the page: no third party may share one."""
+    from lib.privacy import COMMON_GIVEN
+    a = Anonymizer(known_names=["이도윤", "최서연"], key="k")
+    speakers = {a.pseudonym("도윤"), a.pseudonym("서연")}
+    others = {a.pseudonym(n) for n in sorted(COMMON_GIVEN - {"도윤", "서연"})}
+    assert len(speakers) == 2 and not speakers & others
+    assert a.pseudonym("이도윤").endswith(a.pseudonym("도윤"))
+
+
 def test_mask_many_equals_mask(anon):
     batch = ["준호야 010-1234-5678", "ㅋㅋㅋ", "", "지훈이가 minji@naver.com 보냄", "ㅋㅋㅋ", "민지한테 물어봐",
              "15,000원", "래미안아파트 302동 1501호", "하늘이 예쁘다"]
