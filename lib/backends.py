@@ -170,9 +170,8 @@ class LlamaCppBackend(Backend):
         try:
             import llama_cpp
         except ImportError as e:  # pragma: no cover - depends on the install
-            raise ImportError("llamacpp backend needs llama-cpp-python (pip install llama-cpp-python; it "
-                              "compiles llama.cpp, see docs/DEPLOY.md) - or use the 'local' backend with "
-                              "an nf4 folder from `python -m lib.export 4bit`") from e
+            raise ImportError("llamacpp backend needs llama-cpp-python (app/requirements.txt, see docs/DEPLOY.md)"
+                              " - or the 'local' backend with an nf4 folder from `python -m lib.export 4bit`") from e
         path = config.resolve(gguf_path)
         if not path.is_file():
             raise FileNotFoundError(f"llamacpp backend: GGUF file {path} not found "
@@ -190,6 +189,24 @@ class LlamaCppBackend(Backend):
         atexit.register(_close_quietly, weakref.ref(self.llm))
         self.context_length = n_ctx
         self.eos_id = self.llm.token_eos()
+        self.warm()
+
+    def warm(self, system: str | None = None, text: str | None = None) -> int:
+        """Read a prompt's start into llama.cpp's cache ahead of time, keeping what is cached already: at load
+        the start all prompts share (system line, template opening; the first decode's set-up is paid here),
+        between turns the page's next prompt up to her message. Returns the number of tokens now cached."""
+        if text is None:
+            head = [{"role": "system", "content": system}] if system else []
+            text = self.tokenizer.apply_chat_template(head + [{"role": "user", "content": "\x01"}], tokenize=False,
+                                                      add_generation_prompt=True).split("\x01", 1)[0]
+        ids = self.prompt_ids(text) if text else []
+        with self._lock:
+            keep = next((i for i, (a, b) in enumerate(zip(self.llm._input_ids, ids)) if a != b),
+                        min(self.llm.n_tokens, len(ids)))
+            if keep < len(ids):
+                self.llm.n_tokens = keep                 # eval() drops the cache from here on
+                self.llm.eval(ids[keep:])
+        return len(ids)
 
     def prompt_ids(self, prompt: str) -> list[int]:
         """Token ids of a rendered prompt, by the Hugging Face tokenizer (exactly as in training, its
