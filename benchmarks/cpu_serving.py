@@ -7,6 +7,17 @@ benchmarks/results/cpu_serving.json, ratios vs the torch bf16 baseline measured 
     flock /tmp/malbeot-heavy.lock .venv/bin/python benchmarks/cpu_serving.py
     .venv/bin/python benchmarks/cpu_serving.py --models polyglot-ko-1.3b --backends llamacpp-Q4_K_M torch-bf16
 
+--chat measures the page's own path instead (issue 13 §4): lib.chat.Chatbot.stream on LlamaCppBackend with
+the Q4_K_M GGUF at the page's n_ctx (2048), 2 threads, a 6-turn conversation with the rtx3060ti profile's
+generation settings; per turn the first-token time (the first sampled token), tokens/s, the process CPU
+seconds to the first token and how much of the prompt llama.cpp had cached, and the peak RSS including
+load. With warm-up = the page now (prefix read at load, next prompt read while she types) and without
+(the page before issue 13); the first-turn ratio is printed;
+--python runs the workers in another venv, e.g. the page's own install with the portable llama.cpp build:
+
+    flock /tmp/malbeot-heavy.lock .venv/bin/python benchmarks/cpu_serving.py --chat
+    .venv/bin/python benchmarks/cpu_serving.py --chat --python /tmp/appvenv/venv/bin/python --build portable
+
 Artefacts (several GB, not committed) go to outputs/bench/<model>/: hf/ (random weights + a byte-level
 tokenizer padded to the model's vocab), model-Q8_0.gguf, model-Q4_K_M.gguf, nf4/.
 """
@@ -25,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from lib import config, export, fileio, models, tiny  # noqa: E402
+from lib import config, fileio, models  # noqa: E402  (export and tiny only where weights are built)
 
 OUT = ROOT / "benchmarks" / "results" / "cpu_serving.json"
 BENCH = config.outputs() / "bench"
@@ -45,9 +56,11 @@ GB = 1024 ** 3
 
 
 # ------------------------------------------------------------------------------------ artefacts
-def prepare(name: str) -> Path:
+def prepare(name: str, quants=("Q8_0", "Q4_K_M", "Q4_0"), nf4: bool = True) -> Path:
     """Random full-size weights + tokenizer, the GGUFs and the nf4 folder (each built once)."""
     import torch
+
+    from lib import export, tiny
 
     root = BENCH / name
     hf = root / "hf"
@@ -60,14 +73,14 @@ def prepare(name: str) -> Path:
             tok.save_pretrained(tmp)
         del model
         print(f"[{name}] random weights saved in {time.perf_counter() - t0:.0f}s", flush=True)
-    for q in ("Q8_0", "Q4_K_M", "Q4_0"):
+    for q in quants:
         path = root / f"model-{q}.gguf"
         if not path.is_file():
             t0 = time.perf_counter()
             export.to_gguf(hf, path, q, threads=THREADS)
             print(f"[{name}] {path.name}: {path.stat().st_size / GB:.2f} GB in {time.perf_counter() - t0:.0f}s",
                   flush=True)
-    if not (root / "nf4" / "config.json").is_file():
+    if nf4 and not (root / "nf4" / "config.json").is_file():
         t0 = time.perf_counter()
         export.quantize_4bit(hf, root / "nf4")
         print(f"[{name}] nf4 folder in {time.perf_counter() - t0:.0f}s", flush=True)
@@ -202,9 +215,161 @@ def _peak_rss_gb() -> float:
 
 
 def _rss_now() -> float:
-    import psutil
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024 / GB
+    return float("nan")
 
-    return psutil.Process().memory_info().rss / GB
+
+
+# ------------------------------------------------------------------------- the page's path, 6 turns
+CHAT_GOALS = {"polyglot-ko-1.3b": dict(ttft_s=1.0, peak_rss_gb=1.8), "eeve-2.8b": dict(peak_rss_gb=2.2)}
+# A fictional conversation in the sample couple's style. His side is replayed from this script rather
+# than from the random model's output (96 tokens of noise a turn would make prompts no real chat has);
+# llama.cpp therefore re-reads his reply each turn, a little more than it would in the app.
+HER = ["오빠 오늘 점심 뭐 먹었어요? 나는 회사 앞에서 김치찌개 먹었어요 ㅎㅎ",
+       "맞다 이번 주말에 영화 보기로 한 거 기억하죠? 예매는 내가 할게요",
+       "토요일 저녁 7시 어때요? 끝나고 근처에서 파스타 먹어요",
+       "오늘 비 온대요 우산 챙겼어요? 퇴근할 때 조심해요",
+       "방금 집 도착했어요 ㅎㅎ 오빠는 아직 회사예요?",
+       "너무 늦게까지 일하지 말고 들어가서 푹 자요 내일 아침에 연락할게요"]
+HIS = ["난 제육 ㅋㅋ", "당연하지\n고마워 ㅎㅎ", "좋아 ㅋㅋ\n파스타 콜", "아 깜빡했다 ㅠ\n편의점에서 살게",
+       "응 아직 ㅠ\n한 시간만 더 하고 갈게"]
+
+
+def chat_worker(name: str, warm: bool, n_ctx: int | None = None) -> dict:
+    """Load the page's backend as the page does (its n_ctx unless given), then six turns through Chatbot.stream."""
+    sys.path.insert(0, str(ROOT / "app"))
+    import common                                 # the page's own helpers (no Streamlit session needed)
+
+    n_ctx = n_ctx or common.LLAMACPP_N_CTX
+    import inspect
+    from datetime import datetime, timedelta, timezone
+
+    from lib import chat
+    from lib.backends import LlamaCppBackend
+
+
+    if not warm:                                  # the comparison: the page as it was before issue 13
+        LlamaCppBackend.warm = lambda self, system=None, text=None: 0
+    root = BENCH / name
+    t0 = time.perf_counter()
+    be = LlamaCppBackend(root / "model-Q4_K_M.gguf", root / "hf", n_ctx=n_ctx, threads=THREADS)
+    load_s, rss_loaded = time.perf_counter() - t0, _rss_now()
+    bot = chat.Chatbot(be, generation=config.load_profile("rtx3060ti")["generation"])
+    attempts: list[dict] = []
+    engine, sample = be.stream, be.llm.sample
+
+    def timed_sample(*args, **kw):                # llama.cpp samples once per new token, right after decoding
+        row = attempts[-1]
+        row["times"].append(time.perf_counter() - row["start"])
+        row.setdefault("cpu_first", sum(os.times()[:2]) - row["cpu0"])   # both threads' work, not the waiting
+        return sample(*args, **kw)
+
+    def timed(prompt, **kw):                      # the backend's stream, with the clock started on the call
+        ids = be.prompt_ids(prompt)
+        cached = next((i for i, (a, b) in enumerate(zip(be.llm._input_ids, ids)) if a != b),
+                      min(be.llm.n_tokens, len(ids)))
+        attempts.append({"prompt_tokens": len(ids), "cached_tokens": cached, "times": [],
+                         "start": time.perf_counter(), "cpu0": sum(os.times()[:2])})
+        yield from engine(prompt, **kw)
+
+    be.llm.sample = timed_sample
+    be.stream = timed
+    tz_kw = {"tz": timezone(timedelta(hours=9))} if "tz" in inspect.signature(bot.stream).parameters else {}
+    now = datetime.now(timezone.utc)
+    history, turns = [], []
+    for k, text in enumerate(HER):
+        history.append({"role": "user", "content": text, "time": (now + timedelta(minutes=2 * k)).isoformat()})
+        attempts.clear()
+        t = time.perf_counter()
+        bubbles = list(bot.stream(history, **tz_kw))
+        total = time.perf_counter() - t
+        first = attempts[0]
+        n = len(first["times"])
+        turns.append({"turn": k + 1, "prompt_tokens": first["prompt_tokens"], "cached_tokens": first["cached_tokens"],
+                      "ttft_s": round(first["times"][0], 3) if n else None,
+                      "ttft_cpu_s": round(first.get("cpu_first", float("nan")), 3),
+                      # an estimate, not a measurement: the same work on two cores nobody else uses
+                      "ttft_free_cores_est_s": round(first.get("cpu_first", float("nan")) / THREADS, 3), "new_tokens": n,
+                      "tokens_per_s": round((n - 1) / (first["times"][-1] - first["times"][0]), 2) if n > 2 else None,
+                      "attempts": len(attempts), "bubbles": len(bubbles), "turn_s": round(total, 2)})
+        if k < len(HIS):
+            history.append({"role": "assistant", "content": HIS[k],
+                            "time": (now + timedelta(minutes=2 * k + 1)).isoformat()})
+            if warm:                              # the page primes the next prompt while she types
+                t = time.perf_counter()
+                be.warm(text=common.next_prompt_start(bot, history))
+                turns[-1]["primed_s"] = round(time.perf_counter() - t, 2)
+    ttfts = [t["ttft_s"] for t in turns if t["ttft_s"] is not None]
+    speeds = [t["tokens_per_s"] for t in turns if t["tokens_per_s"]]
+    return {"model": name, "backend": "llamacpp-Q4_K_M", "mode": "chat-6-turns", "warm": warm, "n_ctx": be.context_length,
+            "threads": THREADS, "llama_cpp": _llama_version(), "time_aware_prompt": bool(tz_kw), "nice": os.nice(0),
+            "load_s": round(load_s, 1), "rss_after_load_gb": round(rss_loaded, 3), "peak_rss_gb": round(_peak_rss_gb(), 3),
+            "max_ttft_s": max(ttfts) if ttfts else None, "first_turn_ttft_s": turns[0]["ttft_s"],
+            "max_ttft_free_cores_est_s": max(t["ttft_free_cores_est_s"] for t in turns),
+            "median_tokens_per_s": sorted(speeds)[len(speeds) // 2] if speeds else None, "turns": turns}
+
+
+def summarize_chat(rows: list[dict]) -> None:
+    """Ratios of the page now (warm-up + priming) to before, per model and build, into the warm rows."""
+    for on in [r for r in rows if r.get("mode") == "chat-6-turns" and r.get("warm") and "error" not in r]:
+        off = next((r for r in rows if r.get("mode") == "chat-6-turns" and r.get("warm") is False and "error" not in r
+                    and r["model"] == on["model"] and r.get("build") == on.get("build")
+                    and r.get("n_ctx") == on.get("n_ctx")), None)
+        if off is None:
+            continue
+        on["first_turn_ttft_ratio_vs_no_warm"] = round(on["first_turn_ttft_s"] / off["first_turn_ttft_s"], 2)
+        cpu = [(a["ttft_cpu_s"], b["ttft_cpu_s"]) for a, b in zip(on["turns"][1:], off["turns"][1:])]
+        on["later_turns_cpu_ratio_vs_no_warm"] = round(sum(a for a, _ in cpu) / sum(b for _, b in cpu), 2)
+        moved = max(range(1, len(off["turns"])), key=lambda i: off["turns"][i]["prompt_tokens"] - off["turns"][i]["cached_tokens"])
+        on["window_move_turn"] = moved + 1
+        on["window_move_turn_cpu_ratio_vs_no_warm"] = round(on["turns"][moved]["ttft_cpu_s"] / off["turns"][moved]["ttft_cpu_s"], 2)
+        print(f"[{on['model']}, {on.get('build')}] page now vs before: first turn {on['first_turn_ttft_ratio_vs_no_warm']}x"
+              f" wall; turns 2-6 {on['later_turns_cpu_ratio_vs_no_warm']}x CPU to the first token; the turn whose"
+              f" window moved (turn {moved + 1}) {on['window_move_turn_cpu_ratio_vs_no_warm']}x")
+
+
+def _llama_version() -> str:
+    import llama_cpp
+
+    return llama_cpp.__version__
+
+
+def run_chat(a) -> list[dict]:
+    env = dict(os.environ, OMP_NUM_THREADS=str(THREADS), TOKENIZERS_PARALLELISM="false",
+               OMP_WAIT_POLICY=os.environ.get("OMP_WAIT_POLICY", "PASSIVE"))
+    rows = []
+    for name in a.models:
+        prepare(name, quants=("Q4_K_M",), nf4=False)
+        for warm in ([True, False] if name == "polyglot-ko-1.3b" else [True]):
+            print(f"[{name}] chat, warm-up {'on' if warm else 'off'}, {a.build} build ...", flush=True)
+            load_before = round(os.getloadavg()[0], 2)
+            cmd = [a.python, __file__, "--chat-worker", "warm" if warm else "cold", "--models", name]
+            cmd += ["--n-ctx", str(a.n_ctx)] if a.n_ctx else []
+            p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=a.timeout)
+            line = next((ln for ln in reversed(p.stdout.splitlines()) if ln.startswith("RESULT ")), None)
+            row = json.loads(line[7:]) if line else {"model": name, "mode": "chat-6-turns", "warm": warm,
+                                                     "error": (p.stderr or p.stdout)[-400:]}
+            row.update(build=a.build, load_avg_1m_before=load_before)
+            goal = CHAT_GOALS[name]
+            if "error" not in row:
+                row["meets_goal"] = all((row["max_ttft_s"] if k == "ttft_s" else row[k]) <= v for k, v in goal.items())
+                row["meets_goal_on_free_cores_est"] = all(
+                    (row["max_ttft_free_cores_est_s"] if k == "ttft_s" else row[k]) <= v for k, v in goal.items())
+                for t in row["turns"]:
+                    print(f"    turn {t['turn']}: prompt {t['prompt_tokens']:4d} tok ({t['cached_tokens']:4d} cached)"
+                          f"  first token {t['ttft_s']:.2f} s (CPU {t['ttft_cpu_s']:.2f} s)  {t['tokens_per_s']} tok/s"
+                          f"  attempts {t['attempts']}  primed after it {t.get('primed_s', '-')} s")
+                print(f"    peak {row['peak_rss_gb']} GB incl. load ({row['load_s']} s)  goal {goal}: "
+                      f"{'met' if row['meets_goal'] else 'missed'} as measured (load average {load_before}), "
+                      f"{'met' if row['meets_goal_on_free_cores_est'] else 'missed'} on two free cores "
+                      f"(estimate: CPU seconds / {THREADS})", flush=True)
+            else:
+                print("    ERROR", row["error"], flush=True)
+            rows.append(row)
+    summarize_chat(rows)
+    return rows
 
 
 # ----------------------------------------------------------------------------------------- main
@@ -254,9 +419,35 @@ def main(argv=None) -> int:
     ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--timeout", type=int, default=900)
     ap.add_argument("--out", default=str(OUT))
+    ap.add_argument("--chat", action="store_true", help="the page's path: 6 turns through Chatbot.stream")
+    ap.add_argument("--python", default=sys.executable, help="--chat: the interpreter the workers run in")
+    ap.add_argument("--build", default="native", help="--chat: a label for that interpreter's llama.cpp build")
+    ap.add_argument("--chat-worker", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--chat-summary", action="store_true", help="recompute the --chat ratios in --out")
+    ap.add_argument("--n-ctx", type=int, default=None, help="--chat: context size (default: the page's)")
     a = ap.parse_args(argv)
     if a.worker:
         print("RESULT " + json.dumps(worker(a.models[0], a.worker)), flush=True)
+        return 0
+    if a.chat_worker:
+        print("RESULT " + json.dumps(chat_worker(a.models[0], a.chat_worker == "warm", a.n_ctx)), flush=True)
+        return 0
+    if a.chat_summary:
+        rows = json.loads(Path(a.out).read_text())
+        summarize_chat(rows)
+        fileio.write_json(a.out, rows)
+        return 0
+    if a.chat:
+        started = time.strftime("%Y-%m-%dT%H:%M:%S")
+        rows = run_chat(a)
+        for r in rows:
+            r.update(started=started, machine=f"{platform.machine()} {os.cpu_count()} CPUs")
+        path = Path(a.out)
+        kept = [r for r in (json.loads(path.read_text()) if path.is_file() else [])
+                if not (r.get("mode") == "chat-6-turns" and r.get("build") == a.build and r.get("model") in a.models
+                        and r.get("n_ctx") in {row.get("n_ctx") for row in rows})]   # replaces its own rows only
+        fileio.write_json(path, kept + rows)
+        print(f"\nwrote {path}")
         return 0
 
     import psutil
