@@ -8,6 +8,10 @@ masking throughput on synthetic chat messages.
     .venv/bin/python benchmarks/privacy_recall.py --review-real   # outputs/privacy/review_real.tsv + a sample to label
     .venv/bin/python benchmarks/privacy_recall.py --score-labels outputs/privacy/review_sample_labels.tsv
         # the sample with a `real` column filled by hand (1 real, 0 not, link): precision into the JSON
+    .venv/bin/python benchmarks/privacy_recall.py --score-detections outputs/privacy/detected_all_labels.tsv ...
+        # every detection of the masker's own (not a speaker name, not a link) on the real exports, joined
+        # with hand labels per distinct value (type, value, real): precision into the JSON; the values
+        # still unlabelled go to outputs/privacy/detected_unlabelled.tsv (label them, then run again)
 Writes benchmarks/results/privacy_recall.json. Run the speed part under `flock /tmp/malbeot-heavy.lock`.
 
 A value counts as masked only if neither it nor any 4+ character alphanumeric (or Hangul-numeral) chunk
@@ -304,6 +308,47 @@ def score_labels(path: Path) -> dict:
             "speaker": share([r for r in labelled if r["how"] != "detected"]), "all": share(labelled)}
 
 
+def score_detections(label_files: list[Path]) -> dict:
+    """Precision over ALL the masker's own detections on the shared real exports (speakers as known
+    names, as the build does; links left out: the build tags every link), from hand labels per distinct
+    (type, value). Writes the unlabelled ones, with two example messages, under outputs/ (third-party
+    data stays there); only counts leave."""
+    import csv
+    from lib import config, privacy
+    from lib.fileio import write_text
+    from lib.kakao import read_chat
+    labels = {}
+    for path in label_files:
+        for r in csv.DictReader(open(path, encoding="utf-8"), delimiter="\t"):
+            labels[(r["type"], r["value"])] = r["real"]
+    rows, examples = Counter(), {}
+    for f in sorted(SHARED.glob("*")):
+        if f.suffix not in (".txt", ".csv"):
+            continue
+        try:
+            df = read_chat(f)
+        except Exception:
+            continue
+        anon = privacy.Anonymizer(known_names=sorted(set(df.speaker.dropna())), key="review")
+        texts = df.text[df.kind == "text"].tolist()
+        anon.mask_many(texts)
+        for t in texts:
+            for typ, raw in anon._cache[t][1]:
+                if typ == "URL" or (typ == privacy.NAME and raw in anon._known_forms):
+                    continue
+                rows[(typ, raw)] += 1
+                examples.setdefault((typ, raw), []).append(t.replace("\t", " ").replace("\n", " / ")[:160])
+    unl = [(k, n) for k, n in rows.most_common() if k not in labels]
+    write_text(config.outputs() / "privacy" / "detected_unlabelled.tsv", "type\tvalue\tcount\treal\texamples\n" + "".join(
+        f"{t}\t{v}\t{n}\t\t{' || '.join(examples[(t, v)][:2])}\n" for (t, v), n in unl))
+    labelled = {k: n for k, n in rows.items() if k in labels}
+    real = sum(n for k, n in labelled.items() if labels[k] == "1")
+    total = sum(labelled.values())
+    return {"detections": sum(rows.values()), "distinct": len(rows), "labelled": total, "real": real,
+            "precision": round(real / total, 4) if total else None,
+            "unlabelled": sum(n for _, n in unl), "per_type": dict(Counter(t for (t, _), n in rows.items() for _ in range(n)))}
+
+
 def _summary(res: dict) -> str:
     per = "  ".join(f"{t} {r:.2f}" for t, r in res["recall_per_type"].items())
     hard = f"{res['keep_rate_hard']:.2%}" if res["keep_rate_hard"] is not None else "-"
@@ -319,6 +364,8 @@ def main(argv=None) -> dict:
     ap.add_argument("--round", help="also record this run's 'after' numbers under this name in `rounds`")
     ap.add_argument("--review-real", action="store_true", help="only write the real-export review files")
     ap.add_argument("--score-labels", type=Path, help="only score a hand-labelled review sample into the JSON")
+    ap.add_argument("--score-detections", type=Path, nargs="+",
+                    help="only score every real-export detection against hand labels per value into the JSON")
     args = ap.parse_args(argv)
     if args.review_real:
         res = review_real()
@@ -328,6 +375,11 @@ def main(argv=None) -> dict:
     if args.score_labels:
         old["real_review"] = score_labels(args.score_labels)
         print(old["real_review"])
+        write_json(OUT, old)
+        return old
+    if args.score_detections:
+        old["real_detections"] = score_detections(args.score_detections)
+        print(old["real_detections"])
         write_json(OUT, old)
         return old
     base = baseline_module(args.baseline) if args.baseline else None
@@ -371,8 +423,9 @@ def main(argv=None) -> dict:
         for key in ("speed", "speed_real_vocabulary", "scan_speed"):
             if key in old:
                 res[key] = old[key]
-    if "real_review" in old:  # hand labels are scored on their own (--score-labels)
-        res["real_review"] = old["real_review"]
+    for key in ("real_review", "real_detections"):  # hand labels are scored on their own (--score-labels)
+        if key in old:
+            res[key] = old[key]
     write_json(OUT, res)
     return res
 

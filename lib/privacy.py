@@ -306,10 +306,12 @@ _SUR2 = "|".join(s for s in SURNAMES if len(s) == 2)
 _OWNED = "생일|생파|결혼식|결혼|번호|연락처|폰번호|카톡|인스타|부모님|남친|여친|남자친구|여자친구|와이프|남편"
 # (a word ending in 님 after a full name is a title too: 나은혜 간호사님, 김철수 기사님)
 _SPACED_TITLE = "선배|후배|대리|과장|차장|부장|팀장|실장|사장|선생님|선생|교수님|씨|님|쌤|언니|오빠|누나|형|아저씨|아줌마|이모|삼촌|[가-힣]{1,4}님"
+# any other Hangul word: a name only if its sentence says so (see _by_context and _CTX_HINT)
+CTX_RE = re.compile(r"(?<![가-힣<0-9])(?P<cx>[가-힣]{2,6})(?![가-힣])")
 CAND_RE = re.compile(rf"(?<![가-힣<0-9])(?:{_SUR2}|[{_SUR1}])?[{_SYL}]{{2}}[가-힣]{{0,6}}(?![가-힣])"
                      rf"(?=(?P<ttl> (?:{_SPACED_TITLE})|(?P<own> (?:{_OWNED}))(?![가-힣])))?")
 # Form-like text names whoever follows the label: 성명: 박서윤, 예금주 문하람으로, 받는분 성함 탁재원
-_FORM_CUE = (r"성명|이름|예금주|받는\s?분|받는\s?사람|성함|수령인|신청자|예약자|보내는\s?분|입금자명?|명의|주문자|"
+_FORM_CUE = (r"성명|이름|예금주|받는\s?분|받는\s?사람|성함|수령인|신청자|예약자|보내는\s?분|입금자명?|명의|주문자|명단|"
              r"고객명|담당자|작성자|[Nn]ame|NAME")
 FORM_RE = re.compile(rf"(?P<fc>(?:(?:{_FORM_CUE})(?:은|는|이|가|을|를)?\s?[:：]?\s?)+)(?P<fn>[가-힣]{{2,4}}?)"
                      r"(?=$|[^가-힣]|으로|로|이고|이에요|예요|입니다|이요|님|씨|요)")
@@ -427,7 +429,8 @@ def _is_name(cand: str, sur: str, cue: str, tail: bool = False):
             return False  # 이마이, 노어이, 조오치, 지학충이: ending so, a word kiwi doesn't know is slang or a verb form
         # a name kiwi knows stands alone; a string it has never seen (임다운) needs a particle or cue
         # after it, else every unknown 3-syllable word starting with 조/오/이 would be one (조오치)
-        if (level >= 1 and (given in COMMON_GIVEN or (cue and (_known_given(given) or not _is_word(given))))) \
+        if (level >= 1 and (given in COMMON_GIVEN or (cue and (_known_given(given) or not _is_word(given))
+                                                        and (level >= 2 or not _noun_head(cand))))) \
                 or level >= 3 or (given in COMMON_GIVEN and not _in_dictionary(cand) and not _noun_particle(cand)
                                   and _aligned(cand + cue, len(cand))) \
                 or (strong and (
@@ -607,6 +610,515 @@ def _known_given(given: str) -> bool:
 _NNP_SCORE = -14.0
 
 
+# ---------------------------------------------------------------------------------------------
+# Context: how a word is used in its sentence says "person" more often than its syllables do. A word
+# that is also an ordinary word (바다, 유리, 별) or has syllables rare in names (기쁨, 하엘) is a name
+# when the sentence treats it as one: it is called (바다야 …), given a title (유리 언니), or what
+# follows it is said only of people (봄이 생일, 다정이 결근했어, 태이는 잘 지낸대). Nothing here is a
+# list of names; the lists are of ordinary words: what people do, and words for people that are no name.
+# words for people (and pets) that are no one's name: not masked as names however they are used
+_PEOPLE_WORDS = _STOP | _HONORIFIC | _NO_PET_NAME | set(
+    """아이 애 애들 얘들 아기 애기 남자 여자 조카 사촌 친척 애인 상사 동기 동료 팀원 부하 학생 제자 이웃 동창 형제 자매
+    남매 아재 꼬마 첫째 둘째 셋째 막내 막둥이 누구 자네 너희 니네 걔 얘 쟤 그분 이분 저분 강아지 댕댕이 냥이 멍멍이 멍멍
+    멘토 튜터 리더 보스 캡틴 매니저 셰프 코치 닥터 수녀 집사 권사 장로 형수 제수 사돈 처제 처형 매형 시누 올케 썸남 썸녀
+    고삼 고딩 중딩 초딩 대딩 직딩 학부모 신입 신입생 복학생 후임 선임 사수 부사수 알바생 한분 한명 여러분
+    아빠 엄마 오빠 언니 누나 형 동생 친구 사람 인간 님들 분들 사람들""".split())
+_PEOPLE_WORDS -= {"하늘", "사랑", "가을", "여름", "겨울", "봄날", "미래", "희망", "보람", "소원", "은혜", "진주", "하루",
+                  "바다", "우주", "나라", "천사", "별님"}  # also given names: context decides
+# nouns that take a spaced title as "the … teacher/senior" (수학 쌤, 회사 언니, 동네 형), not as a name
+_ASSOC = set("""국어 영어 수학 과학 사회 역사 지리 화학 물리 생물 윤리 한문 미술 음악 체육 기술 가정 요가 수영 헬스 필라테스 피티
+보컬 기타 피아노 댄스 과외 학원 회사 교회 성당 동네 알바 고향 군대 대학 학교 동아리 옆집 윗집 아랫집 옆반 옆자리 직장
+본사 지점 매장 가게 식당 카페 병원 약국 미용실 네일 학과 전공 대학원 연구실 실험실 교무 행정 경비 청소 배달 택배 운동 모임
+스터디 과 반 팀 조""".split())
+# what is said of a person (kiwi lemmas): nouns (events of a life, ties, school and work) and verbs
+# (_OWN: what a person has, which may follow the bare name: 규리 생일, 추가윤 결혼; the rest: what a person
+# does, said after the name and its particle: 다정이 결근했어, 바다가 전화했대)
+_OWN = set("생일 생파 생일파티 결혼 결혼식 돌잔치 졸업 졸업식 입학 남친 여친 남자친구 여자친구 애인 남편 와이프 부모님 "
+           "목소리 성격 쌍둥이".split())
+_PERSON_N = _OWN | set("""제대 전역 입대 군대 퇴사 입사 취업 취직 승진 이직 결근 결석 지각 야근 출근 퇴근 반차 연차 월차 유치원
+어린이집 숙제 편지 걸음마 통화 연락 카톡 문자 답장 발표 면접 임신 출산 유학 소개팅 데이트 팀장 회장 반장 조장 부반장 말씀 전화
+친절 고백 이별 장례식 세배 용돈 휴학 복학 전학 자퇴 자취 개명 늦잠 얘기""".split())
+_PERSON_V = set("""말하 그러 묻 물어보 만나 사귀 헤어지 싸우 지내 착하 친절하 잘생기 못생기 삐지 그만두 좋아하 싫어하 사랑하
+미워하 닮 태어나 울 웃 놀 살 결혼하 졸업하 화내 화나 취하 늦잠자 자퇴하""".split())
+# verbs that take the person as their object just as often (민초 좋아하는, 레몬도 좋아하고): not after a bare word or 도/만
+_TRANSITIVE = set("만나 좋아하 싫어하 사랑하 미워하 닮 사귀".split())
+_ASKING = {"묻", "물어보"}  # (슬랙도 물어보니까: asked about it too)
+# what a person has that may come before another noun (봄이 생일 선물): not 졸업 in 졸업과제
+_TIES = set("생일 생파 남친 여친 남자친구 여자친구 남편 와이프 부모님 애인 쌍둥이 목소리 성격".split())
+_PRONOUNS = set("나 저 너 내 제 니 우리 저희 너희 걔 얘 쟤 그분 이분 저분".split())
+_WEAK_V = set("오 가 보 알 먹 마시 자 아프 늦 빌리 맡 기다리 부르 크 늘 다니 생기 오시 가시".split())
+_OBJECT_V = set("만나 초대하 초대 데려가 데려오 데리 꼬시".split())  # done to a person (…를)
+_COMPANION_V = set("놀 만나 사귀 싸우 헤어지 결혼하 통화 얘기 연락 카톡 데이트 소개팅 결혼 여행 문자 싸움".split())
+# a thing or the weather, not a person: 별이 떴다, 봄이 오나봐, 태양이 뜨거워, 희망이 없다, 단비 같은
+_THING_V = set("뜨 밝 내리 맺히 피 지 불 흐르 얼 녹 빛나 뜨겁 차갑 깨지 필요하 없 많 같 쏟아지 흐리 맑 시원하 깨 부서지".split())
+_APPOSITIVE = {"걔", "얘", "쟤", "그분", "이분", "저분", "그애"}
+# words of time and degree that may stand between a name and what is said of it (규리 오늘 생일이야)
+_BETWEEN = set("오늘 어제 내일 모레 요즘 요새 지금 아까 이번 저번 방금 아침 저녁 밤 낮 주말 올해 작년 내년 진짜 완전 이제 "
+               "벌써 또 다음 담 어디 왜 좀 너무 엄청 안 못 잘 다시 같이 빨리 먼저 아직 혹시 진심 계속".split())
+# days and times, which take what people do just as a person would (주말엔 야근, 그날은 출근)
+_TIMES = _BETWEEN | set("평일 휴일 연휴 명절 설날 추석 오전 오후 새벽 점심 방학 학기 시즌 요즘 매일 매주 하루 이틀 사흘 나흘 "
+                        "월요일 화요일 수요일 목요일 금요일 토요일 일요일 이번주 다음주 저번주 지난주 이번달 다음달 당일".split())
+_TIMES -= {"하루", "담", "또", "좀", "안", "못", "잘"}  # (하루, 담: also given names, context decides)
+# a cheap look before kiwi: the surface of the words above (most messages have none of them)
+_PERSON_HINT_WORDS = """생일 생파 결혼 돌잔치 졸업 입학 제대 전역 입대 군대 퇴사 입사 취업 취직 승진 이직 결근 결석 지각 야근 출근 퇴근
+반차 연차 월차 남친 여친 애인 남편 와이프 부모님 쌍둥이 유치원 어린이집 숙제 편지 걸음마 통화 연락 카톡 문자 답장 발표 면접 임신
+출산 유학 소개팅 데이트 팀장 회장 반장 조장 얘기 말씀 전화 친절 고백 이별 장례 세배 용돈 회식 휴학 복학 전학 자취 개명 성격
+목소리 말하 말했 말해 그러 그랬 그래 그럼 그런 물어 묻 만나 만났 만난 사귀 헤어 싸우 싸웠 싸움 지내 지낸 착하 착해 착한 잘생
+못생 삐져 삐졌 그만두 그만둔 그만뒀 좋아하 좋아해 좋아한 싫어하 싫어해 사랑하 사랑해 미워 닮 태어 데려 데리 초대 울었 울어 운대
+웃었 웃어 웃긴 찾 놀 살아 산대 살고 살았 사는 화내 화났 화나 취해 취했 늦잠 자퇴 걔 얘 쟤 살이 개월 라고 라는 뭐하 뭐해 뭐함
+뭐했""".split()
+# (one trie of the words: sre branches on a character instead of trying each word at every position)
+_PERSON_HINT_PATTERN = _trie_pattern(_PERSON_HINT_WORDS) + r"|\d\s?살|뭐\s[하해]"
+_PERSON_HINT = re.compile(_PERSON_HINT_PATTERN)
+# Context-only words (CTX_RE: no name syllables up front) are looked at only in messages with something
+# the context rules need: a call, a title, 이 + a particle, 한테, what people do, an ID token
+_CTX_HINT = re.compile(
+    r"한테|에게|께|이(?:가|는|도|를|한테|에게|네집|형|누나|언니|오빠|만|까지|처럼|보다)(?![가-힣])"
+    r"| (?:씨|님|쌤|선배|후배|언니|오빠|누나|형|선생님|교수님|이모|삼촌)(?![가-힣])|<(?:생년월일|주민번호|외국인번호|여권번호|운전면허|전화번호|계좌|이메일)>"
+    r"|(?:^|\x00|[,.!?~]\s)[가-힣]{2}[아야](?![가-힣])|(?<![가-힣])(?!날씨|솜씨|말씨|맵씨)[가-힣]{2}(?:씨|님|쓰|쟝)(?![가-힣])"
+    r"|(?<![가-힣])(?:" + _SUR2 + r")[가-힣]|" + _PERSON_HINT_PATTERN)
+_ID_TOKEN_AFTER = re.compile(r"\s?,?\s?<(?:생년월일|주민번호|외국인번호|여권번호|운전면허|전화번호|계좌|이메일)>")
+_PEOPLE_BEFORE = {"우리", "울", "내", "막내", "친구", "동생", "조카", "딸", "아들", "사촌", "후배", "선배", "동기", "애기",
+                  "아기", "첫째", "둘째", "셋째", "손녀", "손자", "남동생", "여동생"}
+_SPACED_TITLE_AFTER = re.compile(r" (?:씨|님|쌤|선배|후배|언니|오빠|누나|형|선생님|교수님|이모|삼촌)"
+                                 r"(?=(?:이|가|은|는|도|를|을|한테|한테서|에게|께|랑|이랑|하고|의|만|네|이랑은|한테도)?(?![가-힣]))")
+_VOC_I = {"아", "야"}
+_PERSON_PART = {p + q for p in ("한테", "에게", "께", "한테서", "에게서") for q in ("", "은", "는", "도", "만")}
+_PLAIN_CUE = {"이", "가", "은", "는", "도", "랑", "이랑", "하고", "를", "을", "랑은", "이랑은", "랑도", "이랑도", "만"}
+_HYPO_CUE = {"이가", "이는", "이도", "이를", "이한테", "이에게", "이한테서", "이한테는", "이한테도", "이네집",
+             "이형", "이누나", "이언니", "이오빠", "이만", "이까지", "이처럼", "이보다"}
+_PARTICLE_SYL = set("이가은는을를의에도와과로랑만께다요고서며면지")
+_FULL_CUES = ({""} | _PLAIN_CUE | _PERSON_PART | _HYPO_CUE | {"이" + p for p in _PERSON_PART} | {"씨", "님", "아", "야"}
+              | {"이" + p for p in ("가", "는", "도", "를", "랑", "랑은", "만")})
+_GIVEN_END_NOT = set("이가을를의에와과로께요고며면도는")  # particles and endings, not the end of a given name
+_SUR1_SET = {x for x in SURNAMES if len(x) == 1}
+_SUR2_SET = {x for x in SURNAMES if len(x) == 2}
+
+
+@lru_cache(maxsize=200_000)
+def _tokens(window: str, off: int) -> tuple:
+    """kiwi's reading of `window` (the word at window[off:] with a little of what comes before it, so
+    kiwi reads it in its sentence): (form, tag, start, len, oov), starts counted from the word."""
+    return tuple((t.form, t.tag, t.start - off, t.len, bool(getattr(t, "oov", False)))
+                 for t in _kiwi().tokenize(window) if t.start + t.len > off)
+
+
+def _reads_noun(window: str, off: int, stem: str, wlen: int = 0) -> bool:
+    """kiwi reads `stem` where it stands as a noun of its own (or one unknown string, or the hypocoristic
+    찬이 as one proper noun), not a verb, adverb or the start of a longer word. A reading as a modifier
+    with no noun after it (우리 누리+는 잘 지내?) is kiwi's slip: then the word alone decides."""
+    toks = _tokens(window, off)
+    if not toks or toks[0][2] != 0:
+        return False
+    if toks[0][1] == "NNP" and toks[0][0] == stem + "이":
+        return True
+    if wlen and toks[0][3] == wlen and toks[0][1] in ("NNG", "NNP") and toks[0][4]:
+        return True  # kiwi takes the name and its ending for one string it doesn't know (금비쓰, 조진쟝)
+    inside = [t for t in toks if t[2] < len(stem)]  # 라엘 -> 라 + 엘, 태이 -> 태 + 이(XSN), 새 + 봄
+    if (inside[-1][2] + inside[-1][3] == len(stem) and inside[-1][1] != "MM"
+            and all((t[1].startswith("NN") and t[1] != "NNB") or t[1] in ("XSN", "MM") for t in inside)):
+        return True
+    word = [t for t in toks if t[2] < wlen]
+    nxt = [t for t in toks if t[2] >= wlen]
+    if wlen and word and word[-1][1] == "ETM" and not (nxt and nxt[0][1].startswith("NN")):
+        best, _ = _kiwi().analyze(stem, top_n=1)[0]
+        return len(best) == 1 and best[0].tag.startswith("NN") and best[0].tag != "NNB"
+    return False
+
+
+def _no_verb_in(window: str, off: int, n: int) -> bool:
+    """No verb, adjective, suffix or ending starts inside the first `n` characters of the word."""
+    return not any(0 <= t[2] < n and t[1][0] in "VXE" and t[1] != "XSN" for t in _tokens(window, off))
+
+
+def _full_pieces(window: str, off: int, name: str) -> bool:
+    """kiwi reads the full name where it stands as nouns only (구 + 하늘, 나가윤), not a pronoun, determiner
+    or particle (저 + 의 + 상황), a verb or an ending."""
+    inside = [t for t in _tokens(window, off) if t[2] < len(name)]
+    return bool(inside) and inside[0][2] == 0 and inside[0][1] not in ("NP", "MM", "MAG", "IC", "NNB") and not any(
+        t[1][0] in "VXE" and t[1] != "XSN" for t in inside)
+
+
+def _particle_after(window: str, off: int, n: int) -> bool:
+    """kiwi reads a particle right after the name (민준|하고 = with 민준), not 하 + 고 (정리하고)."""
+    return any(t[2] == n and t[1].startswith("J") for t in _tokens(window, off))
+
+
+def _evidence(window: str, off: int, at: int, role: str = "subject") -> tuple[int, int, bool, bool, bool]:
+    """How the words after the word (which ends `at` characters after window[off]) speak of it:
+    (strong, weak, thing, appositive, compound). Only the word's own predicate counts: the first
+    predicate said of anyone (읽고, 필요한, 있으면) stops the count, as do a clause ending and a line break.
+    Strong: for a subject, a life event or tie (생일, 결혼, 남친, 결근, 통화), a verb said of people
+    (그러는데, 지내, 착하), an age (세 살), 뭐 해; for an object (…를), meeting, inviting, taking along;
+    for a companion (…랑), doing something together (놀, 통화, 싸우); after a bare word, only what the
+    person has or does right after it (규리 생일, 보배 요즘 뭐하고 지내). Weak: coming, going, seeing,
+    eating, as the word's own predicate. Thing: its predicate is said of the weather or of things (뜨,
+    밝, 없, 같). Appositive: 걔/얘 right after the word. Compound: a noun right after it that is none of
+    these (주연 배우, 진영 논리): the word then qualifies that noun."""
+    strong = weak = 0
+    thing = appositive = compound = False
+    first = True
+    prev_num = prev_what = prev_person = content = False
+    nouns = role in ("subject", "bare", "also", "pp")
+    verbs = (_PERSON_V if role in ("subject", "pp") else _PERSON_V - _TRANSITIVE - _ASKING if role in ("bare", "also")
+             else _OBJECT_V if role == "object" else _COMPANION_V)
+    toks = _tokens(window, off)
+    for form, tag, start, _, _ in toks:
+        if start < at:
+            continue
+        if tag in ("SF", "EF"):
+            break
+        first_token = first
+        if first and tag == "NP" and form in _APPOSITIVE:
+            appositive = True
+        if first and tag in ("NNG", "NNP") and form not in _PERSON_N and form not in _BETWEEN:
+            compound = True
+        first = False
+        word_like = tag.startswith(("NN", "V", "XS")) or tag in ("MAG", "NP")
+        if role == "bare" and not content and word_like and form not in _BETWEEN:
+            if not (form in _OWN or form == "뭐" or (tag[0] == "V" and (form in verbs or (form == "하" and prev_what)))):
+                break  # after a bare word, the next word must be what the person has or does
+        if word_like and form not in _BETWEEN:
+            content_before, content = content, True
+        else:
+            content_before = content
+        if tag == "NP" and form in _PRONOUNS and not first_token:
+            break  # (투성이 저 취직해서) what follows is said of someone else
+        if tag == "SP" and not first_token:
+            break  # a comma ends what is said of it
+        if tag.startswith("NN") and ((nouns and form in _PERSON_N) or (role in ("with", "object") and form in verbs)
+                                     or (nouns and form == "살" and prev_num)):
+            nxt = next((t for t in toks if t[2] > start), None)
+            if nxt is not None and nxt[1] == "NNG" and form not in _TIES:
+                continue  # 졸업과제, 발표자료: the noun qualifies another
+            strong += 2
+            prev_person = True
+            continue
+        if tag[0] == "V" or tag in ("XSV", "XSA"):
+            surface = window[off + start:off + start + 4]
+            if prev_person and tag in ("XSV", "XSA", "VCP"):  # 결근+했어, 생일+이야: counted with the noun
+                pass
+            elif form in verbs and not (form == "그러" and surface[:2] not in ("그러", "그랬", "그럴")) \
+                    and not (form == "살" and re.match(r"살[아고]\s?있", surface)):
+                strong += 2  # (그러는데, 그랬어 report what someone said; 왜 그래, 살아있어 don't)
+            elif form == "하" and prev_what and role in ("subject", "bare"):  # (지혜는 요즘) 뭐 해?
+                strong += 2
+            elif form in _WEAK_V:
+                weak += 1 if (role in ("with", "pp") or not content_before) else 0
+                break
+            else:
+                thing = form in _THING_V and not strong
+                break  # the word's predicate is said of anyone: nothing after it is about the word
+        prev_num = tag in ("SN", "MM", "NR")
+        prev_what = tag == "NP" and form == "뭐"
+        prev_person = prev_person and tag in ("VCP", "XSV", "XSA", "EP", "JKS", "JX")
+        if tag == "EC" and form != "고":
+            break
+        if tag in ("JKB", "JC") and form in ("과", "와", "랑", "이랑", "하고"):
+            break  # (사용은 도사님과 얘기하신고) what follows is done with someone else
+    return strong, weak, thing, appositive, compound
+
+
+@lru_cache(maxsize=200_000)
+def _context_readings(word: str) -> tuple:
+    """The ways `word` could be a name + what follows, for the context rules: (name, kind, cue), kind
+    one of voc (a call), title (씨/님 attached), hypo (the hypocoristic 이 + a particle), pp (a particle
+    used of people: 한테/에게/께), plain (any other particle), plain1 (one syllable + 이), bare (nothing
+    after it), full (surname + given), full2 (a two-syllable surname + given); cheap checks only."""
+    out = []
+    n = len(word)
+    if all(ch in _HD for ch in word[:3]):
+        return ()  # 공일공, 칠칠팔구: digits said aloud
+    # one name syllable with a final consonant + the hypocoristic 이 (별이, 담이가, 찬이한테)
+    if n >= 2 and word[1] == "이" and _has_batchim(word[0]) and word[0] in NAME_SYL:
+        rest = word[2:]
+        if rest in ("", "가", "는", "도", "를", "한테", "에게", "한테서", "한테는", "한테도"):
+            out.append((word[0], "hypo" if rest else "plain1", "이" + rest))
+    # a given name of two syllables (any syllables) + a cue
+    if n >= 2:
+        stem, rest = word[:2], word[2:]
+        bat = _has_batchim(stem[1])
+        if rest in _VOC_I and (rest == "아") == bat:
+            out.append((stem, "voc", rest))
+        elif rest in ("씨", "님", "쓰", "쟝"):  # (쓰, 쟝: 씨 and 짱 as friends write them)
+            out.append((stem, "title", rest))
+        elif rest in _HYPO_CUE and bat:
+            out.append((stem, "hypo", rest))
+        elif rest in _PERSON_PART or (rest[:1] == "이" and rest[1:] in _PERSON_PART and bat):
+            out.append((stem, "pp", rest))
+        elif rest in _PLAIN_CUE and (rest[:1] not in ("이", "은", "을") or bat) and (rest not in ("가", "는", "를") or not bat):
+            out.append((stem, "plain", rest))
+        elif rest == "":
+            out.append((stem, "bare", ""))
+    # a full name: surname + given (남궁연, 사공휘랑, 제갈하엘; 나가윤, 구하늘, 하지안)
+    if n >= 3 and word[3:] in _FULL_CUES:
+        if word[:2] in _SUR2_SET and word[2] in NAME_SYL and word[2] not in _PARTICLE_SYL:
+            out.append((word[:3], "full2", word[3:]))
+        if word[0] in _SUR1_SET and word[2] not in _GIVEN_END_NOT:
+            out.append((word[:3], "full", word[3:]))
+    if n >= 4 and word[:2] in _SUR2_SET and word[4:] in _FULL_CUES and word[3] not in _GIVEN_END_NOT:
+        out.append((word[:4], "full2", word[4:]))
+    # a place (진주, 하남) can be a name only when it is called, titled or spoken to; 오이오이 is no name
+    return tuple(r for r in out if r[0] not in _PEOPLE_WORDS and re.fullmatch(r"[가-힣]+", r[0])
+                 and r[0] not in _TIMES and not r[0].endswith("날")  # 그날은 출근해야 돼: a day, not a person
+                 and not (len(r[0]) == 2 and r[0][0] == r[0][1] and not _namey(r[0]))  # 넴넴, 멍멍
+                 and (r[0] not in _PLACES or r[1] in ("voc", "title", "hypo", "pp", "full2")) and word[:2] != word[2:4])
+
+
+@lru_cache(maxsize=100_000)
+def _modifier(word: str) -> bool:
+    """kiwi reads `word` as a modifying form (온유+하+ㄴ, 차갑+ㄴ): a word before a noun, not a name."""
+    return any(t.tag == "ETM" for t in _kiwi().tokenize(word))
+
+
+@lru_cache(maxsize=100_000)
+def _noun_head(word: str) -> bool:
+    """The first two syllables of `word` are a dictionary noun (은하 in 은하철도, 주식 in 주식창)."""
+    best, _ = _kiwi().analyze(word[:2], top_n=1)[0]
+    return len(best) == 1 and best[0].tag == "NNG" and not getattr(best[0], "oov", False)
+
+
+@lru_cache(maxsize=200_000)
+def _word_score(word: str) -> float:
+    """kiwi's score for `word` read alone as one token (바다 -10.7, 버스 -8.5: the lower, the rarer), or
+    its whole reading's score when it splits."""
+    best, score = _kiwi().analyze(word, top_n=1)[0]
+    return best[0].score if len(best) == 1 else score
+
+
+def _rare_word(name: str) -> bool:
+    """A word a name may be: not in kiwi's dictionary, or a dictionary word rarer than everyday ones
+    (바다, 유리, 진주 yes; 회사, 버스, 하루, 돈 no)."""
+    return not _in_dictionary(name) or _word_score(name) <= -9.5
+
+
+def _name_like(word: str, window: str = "", off: int = 0) -> bool:
+    """Name syllables only, or kiwi reads it as a proper noun, alone or where it stands (하엘, 디온):
+    not 긴거, 슨상, 닝겐."""
+    if _namey(word):
+        return True
+    best, _ = _kiwi().analyze(word, top_n=1)[0]
+    if not any(ch in NAME_SYL for ch in word):
+        return False  # 쵸큼, 또랄, 슨상: not one name syllable
+    if len(best) == 1 and best[0].tag == "NNP":
+        return True
+    toks = _tokens(window, off) if window else ()
+    return bool(toks) and toks[0][0] == word and toks[0][1] == "NNP"
+
+
+@lru_cache(maxsize=100_000)
+def _word_with_i(word: str, name: str) -> bool:
+    """kiwi reads name + 이 inside `word` as a dictionary noun of its own (식이가: 식이, diet)."""
+    toks = _kiwi().tokenize(word)
+    return bool(toks) and toks[0].form == name + "이" and toks[0].tag == "NNG" and not getattr(toks[0], "oov", False)
+
+
+@lru_cache(maxsize=100_000)
+def _known_word(word: str) -> bool:
+    """kiwi has `word` whole as a proper noun it knows (바다, 진주 are tagged so), not a guess."""
+    best, _ = _kiwi().analyze(word, top_n=1)[0]
+    return len(best) == 1 and best[0].form == word and best[0].tag == "NNP" and not getattr(best[0], "oov", False)
+
+
+def _unknown(word: str) -> bool:
+    """kiwi has no ordinary reading of `word`: one string it doesn't know, or a proper noun."""
+    return not _is_common(word) and not _in_dictionary(word)
+
+
+def _msg_bounds(s: str, at: int) -> tuple[int, int]:
+    lo = s.rfind("\x00", 0, at) + 1
+    hi = s.find("\x00", at)
+    return lo, len(s) if hi < 0 else hi
+
+
+def _around(msg: str, pos: int) -> tuple[str, int]:
+    """The word at msg[pos:] with up to 20 characters (whole words) before it and 48 from it on, and
+    where it starts in them: what kiwi reads."""
+    lo = max(0, pos - 20)
+    while 0 < lo < pos and not msg[lo - 1].isspace():
+        lo += 1
+    return msg[lo:pos + 48], pos - lo
+
+
+def _bare_person(msg: str, pos: int, word: str) -> bool:
+    """A bare word (no particle) is used of a person: the whole message, an address (지수, 이거 봐), an
+    identity number beside it, or its sentence says something only said of people."""
+    after = msg[pos + len(word):]
+    if not after.strip(" ~!?.ㅋㅎㅠㅜ^") or (pos == 0 and after[:1] == ",") or _ID_TOKEN_AFTER.match(after):
+        return True
+    if pos == 0 and re.match(r",?\s(?:너|넌|니가|너도|너는|너가|당신)(?![가-힣])|\s[A-Za-z]+\s[A-Za-z]", after):
+        return True  # 성호 너는 엠티 와야겠다, 진영 wants to hang: said to or of someone
+    if not _PERSON_HINT.search(after) and not re.search(r"[오왔와가갔간봤보알]", after):
+        return False
+    strong, weak, thing, appositive, compound = _evidence(*_around(msg, pos), len(word), "subject")
+    return bool(strong or weak or appositive) and not thing and not compound
+
+
+_BOUND_NOUN = re.compile(r"(?:쯤|때|거|것|수|줄|만큼|정도|중|뿐)(?![가-힣])")
+_COMPANION = {"랑", "이랑", "하고", "랑은", "이랑은", "랑도", "이랑도", "하고는"}
+_OBJECT_CUE = {"을", "를", "이를"}
+
+
+def _goes_on(after: str) -> bool:
+    """A sentence goes on after the word (추예온 봤는데, 탁하은 ㅋㅋㅋ 또 지각), not a bound noun (구지헌 쯤)."""
+    m = re.match(r"[\sㄱ-ㅎㅏ-ㅣ~!.,^]*", after)
+    rest = after[m.end():]
+    return " " in m.group(0) and bool(re.match(r"[가-힣A-Za-z]", rest)) and not _BOUND_NOUN.match(rest)
+
+
+def _role(cue: str) -> str:
+    return ("object" if cue in _OBJECT_CUE else "with" if cue in _COMPANION else "bare" if cue == ""
+            else "also" if cue in ("도", "만", "이도", "이만") else "subject")
+
+
+@lru_cache(maxsize=200_000)
+def _viable_readings(word: str) -> tuple:
+    """The context readings of `word` that the word alone doesn't rule out (cached per word, so most
+    words cost one look-up): an everyday word before a plain particle (영화가, 회사는) never is a name."""
+    out = []
+    for name, kind, cue in _context_readings(word):
+        if kind == "voc" and _in_dictionary(word):
+            continue
+        if kind == "bare" and (name in _BETWEEN or not _noun(name)):
+            continue  # 좋다, 같이, 그거: kiwi reads no noun
+        if kind == "title" and (_in_dictionary(word) or name in _ASSOC or not (cue == "씨" or _unknown(name))):
+            continue
+        if kind == "hypo" and (_is_word(name + "이") or _in_dictionary(word) or not _nominal(word, name)
+                               or _word_with_i(word, name) or not any(ch in NAME_SYL for ch in name)):
+            continue  # 식이가 (식이, diet), 워붕이도: not a name + 이
+        if kind == "plain" and (not _rare_word(name) or _in_dictionary(word)) and name not in _ASSOC | _HONORIFIC \
+                and not (_unknown(name) or (_namey(name) and _word_score(name) <= -10.2)):
+            continue  # (kept when a spaced title may follow: 예슬이 누나)
+        if kind in ("full", "full2") and (_in_dictionary(name) or _is_common(name)):
+            continue
+        out.append((name, kind, cue))
+    return tuple(out)
+
+
+def _by_context(msg: str, pos: int, word: str, name: str, kind: str, cue: str) -> bool:
+    """Decide one context reading (see _context_readings) of `word` at msg[pos:]."""
+    nl = msg.find("\n", pos)
+    msg = msg if nl < 0 else msg[:nl]  # a line break ends what is said of it
+    after = msg[pos + len(word):]
+    title = _SPACED_TITLE_AFTER.match(after) if cue in ("", "이") else None
+    id_after = _ID_TOKEN_AFTER.match(after)
+    if kind in ("bare", "plain", "plain1") and not (title or id_after or _PERSON_HINT.search(after)):
+        return False  # nothing said of a person after it: no need to ask kiwi
+    if kind in ("plain1", "bare") and not (title or id_after or _goes_on(after)):
+        return False
+    before = msg[:pos].split()
+    prev = before[-1] if before else ""
+    opening = not before or prev[-1:] in ",.!?~"
+    if kind == "voc" and not opening:
+        return False
+    window, off = _around(msg, pos)
+    wlen = len(word)
+    if kind == "voc":
+        # a call: it opens the message and kiwi reads a vocative particle (바다야 밥 먹었어?, 은결아!!!);
+        # a word kiwi doesn't know must have name syllables (not 닝겐아, 웃잫아)
+        toks = _tokens(window, off)
+        noun = bool(toks) and toks[0][0] == name and toks[0][1] == "NNG" and not toks[0][4]  # 기쁨, 정원
+        if not opening or not _reads_noun(window, off, name, wlen) or not (_namey(name) or _in_dictionary(name) or noun):
+            return False
+        # kiwi reads the vocative particle (or, after a name, takes 아 for a noun of its own: 예찬아 일어나)
+        return any(t[2] == wlen - len(cue) and (t[1] == "JKV" or (t[1] in ("NNG", "IC") and _namey(name)))
+                   for t in toks) and not _in_dictionary(word)
+    if kind == "title":  # 가온씨, 하엘님: 씨 or 님 after a noun that is no role (멘토님, 은사님 are roles)
+        return (_reads_noun(window, off, name, wlen) and not _in_dictionary(word) and name not in _ASSOC
+                and (cue == "씨" or _unknown(name)) and _name_like(name, window, off))
+    if kind == "hypo":  # 담이가, 소망이가, 율이한테: 이 + a particle follows only a person's (or pet's) name
+        return (not _is_word(name + "이") and _nominal(word, name) and not _in_dictionary(word)
+                and (len(name) == 2 or name in NAME_SYL))
+    if kind in ("full", "full2"):
+        return _full_by_context(window, off, wlen, name, kind, cue, after, prev, opening, bool(title), bool(id_after))
+    if title and kind in ("bare", "plain", "plain1"):  # 유리 언니, 훈이 형, 예슬이 누나
+        if title.group(0).strip() in ("씨", "님"):
+            return _reads_noun(window, off, name, wlen) and name not in _ASSOC and (cue == "" or _unknown(name))
+        return (_reads_noun(window, off, name, wlen) and name not in _ASSOC and name not in _HONORIFIC
+                and ((_unknown(name) and _name_like(name, window, off)) or (_namey(name) and _word_score(name) <= -10.2)))
+    if id_after and _unknown(name):
+        return True  # 지민 <전화번호>: a name beside an identity number
+    if cue == "하고" and not _particle_after(window, off, len(name)):
+        return False  # 정리하고, 은퇴하고: the verb 하다, not "with"
+    if kind != "pp" and not _PERSON_HINT.search(after):
+        return False
+    unknown = _unknown(name)
+    if kind == "plain" and not (_rare_word(name) and not _in_dictionary(word)):
+        return False
+    if kind == "bare" and not (_namey(name) or _unknown(name) or _rare_word(name)):
+        return False
+    strong, weak, thing, appositive, compound = _evidence(window, off, wlen, "pp" if kind == "pp" else _role(cue))
+    if thing or (compound and kind == "bare"):
+        return False  # 별이 떴다, 진영 논리: a thing, or the word qualifies the noun after it
+    if prev in _PEOPLE_BEFORE and kind in ("plain", "plain1") and strong:
+        strong += 1  # 우리 솔이, 막내 채아가
+    if not _reads_noun(window, off, name, wlen):
+        return False
+    if kind == "pp":  # 진주한테 돈 빌려줬어 (a place takes 한테 only as a person: 일본에게 하겠구만 is not one)
+        return (unknown and _namey(name) and name not in _PLACES) or strong + (weak if name not in _PLACES else 0) >= 1
+    if kind == "bare":
+        if appositive:  # 온유 걔 진짜 착하더라
+            return (unknown and _name_like(name, window, off)) or _rare_word(name)
+        return strong >= 2 and _namey(name) and (unknown or _word_score(name) <= -10.2)
+    # plain particles (바다가, 은혜는, 봄이): something said only of people, and not an everyday word
+    return strong >= 2 and _rare_word(name) and not _in_dictionary(word)
+
+
+def _full_by_context(window: str, off: int, wlen: int, name: str, kind: str, cue: str, after: str, prev: str,
+                     opening: bool, title: bool, id_after: bool) -> bool:
+    """A surname + given name its sentence uses as one (see _by_context)."""
+    given = name[2:] if kind == "full2" else name[1:]
+    if _in_dictionary(name) or _is_common(name) or given[-1] in _NOT_NAME_END \
+            or (kind == "full" and name.endswith(_PLACE_END3)):
+        return False  # 시간은, 대부분이, 오늘은: kiwi reads an ordinary word
+    if kind == "full" and ((name[2] in "도를을의에만랑로와과" and (_is_word(name[:2]) or _is_common(name[:2])
+                                                           or name[:2] in _PEOPLE_WORDS))
+                           or (name[2] in "은는이가" and _noun_head(name))):
+        return False  # 엄마랑, 정치랑은, 하나만, 여기서도, 여권은: a word and a particle
+    if kind == "full" and len(name + cue) >= 4 and _is_word(name[:2]) and _is_word((name + cue)[2:]):
+        return False  # 하루 + 정도: two words
+    if kind == "full2" and (cue or title or id_after):
+        return True  # 사공휘랑, 남궁연 교수님: a two-syllable surname and a particle or a title
+    namey = _namey(given)
+    word_given = ((_in_dictionary(given) or _known_word(given)) and _reads_noun(given, 0, given) and given not in _PEOPLE_WORDS
+                  and given not in _ASSOC and given not in _HONORIFIC and not _noun_head(name))  # 신 + 바다, 임 + 소망
+    if title:  # 구하늘 선배, 신바다 씨
+        return (namey or word_given) and _no_verb_in(window, off, len(name))
+    if id_after:  # 김도하 <생년월일>
+        return namey or kind == "full2"
+    if not cue and re.match(r"\s*(?:[,.!?~]|$)", after) and (opening or prev[-1:] in "은는이가,"):
+        # a full name as a whole sentence or a list item (어제 만난 사람? 윤하진. / 부조장은 위서율), not
+        # a word and a suffix (나 + 호기) or a sound (오모모~)
+        return (namey and _full_name_level(name) >= (1 if opening else 2) and _no_verb_in(window, off, len(name))
+                and not _noun_head(name) and given[0] != given[-1] and not _is_word(given))
+    if not cue and not _goes_on(after):
+        return False
+    if not _PERSON_HINT.search(after) and not re.search(r"[오왔와가갔간봤보알먹]", after):
+        return False
+    if cue == "하고" and not _particle_after(window, off, len(name)):
+        return False
+    strong, weak, thing, appositive, compound = _evidence(window, off, wlen, _role(cue) if cue else "subject")
+    if thing or (compound and not cue) or not (strong or weak or appositive):
+        return False
+    if not namey and kind == "full" and not (word_given and (strong >= 2 or cue in _COMPANION or cue in _PERSON_PART)):
+        return False  # 임소망이 발표 맡았대, 강바다랑 밥 먹음: a given name that is a word needs a cue of people
+    nxt = next((t for t in _tokens(window, off) if t[2] >= len(name)), None)
+    if not cue and _modifier(name) and nxt is not None and nxt[1].startswith("NN"):
+        return False  # 온유한 성격, 차가운 물: a modifier before its noun
+    if (cue and cue not in _COMPANION and cue not in _PERSON_PART) or (not cue and _noun_head(name)):
+        if not (strong or appositive):
+            return False  # 은하철도 999 봤어, 주식창 보지마: a plain particle or a noun first needs more
+    if kind == "full" and _score(name) >= -25 and not (strong >= 2 or appositive):
+        return False  # kiwi finds a likely reading of the string (공유한, 방청권): coming and going is not enough
+    if _full_pieces(window, off, name):
+        return True
+    # a reading kiwi only guesses (하지안 -> 하+지+안, 추서+하), when what follows is strong; not a pronoun
+    # or determiner first (저 + 의 + 상황)
+    first = next((t for t in _tokens(window, off) if t[2] == 0), None)
+    return ((strong >= 2 or appositive) and _score(name) < -22 and first is not None
+            and first[1] not in ("NP", "MM", "MAG", "IC"))
+
+
 class SeenSet(set):
     """Raw values replaced; carries the pseudonyms emitted so a scan won't flag a fake name."""
     pseudonyms: set
@@ -668,7 +1180,11 @@ class Anonymizer:
         # one pass for both, so a pseudonym just written is never looked at again
         detectors = (FORM_RE.pattern, LATIN_RE.pattern, CAND_RE.pattern) if detect_names else ()
         self._names_re = re.compile("|".join(p for p in (known_pat, *detectors) if p)) if (forms or detect_names) else None
+        # the same, and any other word, for the messages where context may say "person" (_CTX_HINT)
+        self._names_ctx_re = re.compile("|".join(p for p in (known_pat, *detectors, CTX_RE.pattern) if p)) \
+            if detect_names else self._names_re
         self._known_forms = set(forms)
+        self._with_context = True  # (see _sub_names)
         self._found: set[str] = set()  # third-party names found so far
         self._found_ids: set[str] = set()
 
@@ -681,8 +1197,9 @@ class Anonymizer:
             return self._given_fake[given]
         pool = FAKE_GIVEN[_has_batchim(given[-1])]
         i = self._h("given:" + given)
+        # a one-syllable name (별이, 찬이한테) gets a two-syllable fake without that syllable (다온이, 로운이한테)
         fake = next((c for k in range(len(pool)) if (c := pool[(i + k) % len(pool)]) != given
-                     and c not in self._reserved and c not in self._known_fakes), pool[0])
+                     and c not in self._reserved and c not in self._known_fakes and given not in c), pool[0])
         self._given_fake[given] = fake
         return fake
 
@@ -715,7 +1232,8 @@ class Anonymizer:
         return self._decision[word]
 
     def _sub_names(self, text: str, hit) -> str:
-        """Replace names in `text` (one message or a \\x00-joined block); hit(pos, type, raw) records."""
+        """Replace names in `text` (one message or a \\x00-joined block); hit(pos, type, raw) records. The
+        pattern looks at context-only words too while self._with_context is set (_mask_block)."""
         def known(m, base=0):
             raw = m.group("kn")
             hit(base + m.start(), NAME, raw)
@@ -728,13 +1246,15 @@ class Anonymizer:
                 return form(m)
             if self.detect_names and m.group("lat"):
                 return latin(m)
+            if m.lastgroup == "cx":  # no name syllables up front: only context can tell
+                return candidate(m, m.group(0), m.start(), context_only=True)
             return candidate(m, m.group(0), m.start())
 
         def form(m):
             word, at = m.group("fn"), m.start("fn")
             sur, given = _split_surname(word) if len(word) >= 3 else ("", word)
             if len(given) == 2 and _namey(given) and word not in _STOP | self.keep and not _in_dictionary(word) \
-                    and given[-1] not in _NOT_NAME_END and not _verb_first(word) \
+                    and given[-1] not in _NOT_NAME_END and (not _verb_first(word) or (sur and _score(word) < -25)) \
                     and (sur or (not _is_common(word) and _nominal(word, word))):  # not 이름이라고, 이름을 여려개
                 # (여러 개), 이름 남겨도 (남기 + 어도)
                 hit(at, NAME, word)
@@ -749,8 +1269,10 @@ class Anonymizer:
             hit(m.start(), NAME, raw)
             return self.pseudonym(raw)
 
-        def candidate(m, word, at):
-            name, how = self._name_decision(word) or (None, None)
+        def candidate(m, word, at, context_only=False):
+            if context_only and not _viable_readings(word) and self._known_re is None:
+                return word  # (most words: one cached look-up)
+            name, how = (None, None) if context_only else self._name_decision(word) or (None, None)
             if isinstance(how, str):  # kiwi must confirm it in the words around it
                 end = m.string.find("\x00", at)
                 end = len(m.string) if end < 0 else end
@@ -763,8 +1285,13 @@ class Anonymizer:
                         _SENTENCE_GOES_ON.match(m.string, at + len(word), end))
                 elif how == "person":  # a word that is also a name, then something said of a person
                     ok = ok and bool(_PERSON_PRED.search(m.string, at + len(word), min(end, at + len(word) + 16)))
+                elif how == "nominal" and word == name and not m.groupdict().get("ttl"):
+                    # a common given name standing bare (정은, 한결, 진영 are words too): its sentence must
+                    # speak of a person, or it is the whole message
+                    lo, hi = _msg_bounds(m.string, at)
+                    ok = ok and _bare_person(m.string[lo:hi], at - lo, word)
                 name = name if ok else None
-            if name is None and m.groupdict().get("ttl"):
+            if name is None and not context_only and m.groupdict().get("ttl"):
                 sur, _ = _split_surname(word) if len(word) >= 3 else ("", word)
                 own = m.groupdict().get("own")
                 if sur and own:  # 최한결 생일: kiwi must read a name there, else 이번주 생일 would be one
@@ -781,6 +1308,11 @@ class Anonymizer:
                 elif len(word) == 3 and word[2] == "이" and _has_batchim(word[1]) and _plausible(word[:2], "", "", "") \
                         and not _is_common(word[:2]):  # 예슬이 누나
                     name = word[:2]
+            if name is None and self.detect_names and (readings := _viable_readings(word)):
+                # how the sentence uses it (봄이 생일, 유리 언니, 바다야)
+                lo, hi = _msg_bounds(m.string, at)
+                msg, pos = m.string[lo:hi], at - lo
+                name = next((n for n, kind, cue in readings if _by_context(msg, pos, word, n, kind, cue)), None)
             if name is not None and (name in self.keep or word in self.keep):
                 name = None  # the user said this word is not a name
             if name is None:  # maybe a known name inside (우리민지)
@@ -789,7 +1321,8 @@ class Anonymizer:
                 return self._known_re.sub(lambda k: known(k, at), word)
             hit(at, NAME, name)
             return self.pseudonym(name) + word[len(name):]
-        return self._names_re.sub(repl, text) if self._names_re is not None else text
+        rx = self._names_ctx_re if self._with_context else self._names_re
+        return rx.sub(repl, text) if rx is not None else text
 
     # ------------------------------------------------------------------ numbers and IDs
     @staticmethod
@@ -879,7 +1412,9 @@ class Anonymizer:
         names = sorted(self._found - self.seen.pseudonyms, key=len, reverse=True)
         if not names:
             return
-        rx = re.compile(r"(?<![가-힣<0-9])(?P<nm>" + _trie_pattern(names) + r")(?P<rest>[가-힣]{0,6})(?![가-힣])")
+        # (after 우리/울/내 too, as known names are: 우리짤랑이)
+        rx = re.compile(r"(?:(?<![가-힣<0-9])|(?<=우리)|(?<=울)|(?<=내))(?P<nm>" + _trie_pattern(names)
+                        + r")(?P<rest>[가-힣]{0,6})(?![가-힣])")
         outs = [self._cache[t][0] for t in strings]
         for i in _matching(outs, rx):
             t = strings[i]
@@ -918,21 +1453,26 @@ class Anonymizer:
         sep = "\x00"
         if any(sep in t for t in chunk):  # a message with NUL can't be joined; mask it alone
             solo = [i for i, t in enumerate(chunk) if sep in t]
+            self._with_context = True
             for i in solo:
                 chunk[i] = self._sub_names(chunk[i], lambda pos, typ, raw, i=i: hits[i].append((typ, raw)))
             rest = [i for i, t in enumerate(chunk) if sep not in t]
         else:
             rest = range(len(chunk))
         rest = list(rest)
-        if not rest:
-            return chunk, hits
-        starts = _offsets(chunk[i] for i in rest) if len(rest) < len(chunk) else _offsets(chunk)
+        # messages where the context rules may find something get the pattern with every word
+        hinted = set(_matching([chunk[i] for i in rest], _CTX_HINT)) if self.detect_names else set()
+        for part, self._with_context in (([i for k, i in enumerate(rest) if k not in hinted], False),
+                                         ([i for k, i in enumerate(rest) if k in hinted], True)):
+            if not part:
+                continue
+            starts = _offsets([chunk[i] for i in part])
 
-        def hit(at, typ, raw):
-            hits[rest[bisect.bisect_right(starts, at) - 1]].append((typ, raw))
-        joined = self._sub_names(sep.join(chunk[i] for i in rest), hit)
-        for i, out in zip(rest, joined.split(sep)):
-            chunk[i] = out
+            def hit(at, typ, raw, part=part, starts=starts):
+                hits[part[bisect.bisect_right(starts, at) - 1]].append((typ, raw))
+            joined = self._sub_names(sep.join(chunk[i] for i in part), hit)
+            for i, out in zip(part, joined.split(sep)):
+                chunk[i] = out
         return chunk, hits
 
 
@@ -974,7 +1514,8 @@ _SCAN = [
     ("전화번호", re.compile(r"(?<![0-9])(?:\+?82[\s\-.]?)?0?1[016789][\s\-.]?\d{3,4}[\s\-.]?\d{4}(?![0-9])"
                           r"|(?<![0-9])0(?:2|[3-6][1-5]|70)[\s\-.)]?\d{3,4}[\s\-.]?\d{4}(?![0-9])"
                           r"|공\s?일\s?공(?:\s?[공영일이삼사오육칠팔구]){8}")),
-    ("주민번호", re.compile(r"(?<![0-9])\d{6}\s?-?\s?[1-8]\d{6}(?![0-9])")),
+    # (the first six digits a date: 주문번호 2025031412345 is an order number)
+    ("주민번호", re.compile(r"(?<![0-9])\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\s?-?\s?[1-8]\d{6}(?![0-9])")),
     ("카드번호", re.compile(r"(?<![0-9])\d{4}[- ]?\d{4}[- ]?\d{4}[- ]?\d{4}(?![0-9])")),
     ("계좌", re.compile(r"(?<![0-9])(?=(?:\d-?){10})\d{2,6}-\d{2,6}-\d{2,7}(?![0-9])"
                       r"|(?<!주문번호 )(?<!주문번호 : )(?<!거부 )(?<![0-9])(?!080)\d{10,}(?![0-9])(?!\.(?:jpe?g|png|gif|mp4|pdf))")),

@@ -295,9 +295,9 @@ def test_keep_words_are_never_masked_but_known_names_always_are():
 
 
 # names recall per fresh batch when the last round ended (benchmarks/results/privacy_recall.json); a batch
-# written after it gets its floor when first scored. Issue 11's goal is 0.97: not reached on 5 and 6.
-NAME_FLOOR = {"privacy_fresh1": 0.94, "privacy_fresh2": 0.97, "privacy_fresh3": 0.94, "privacy_fresh4": 0.94,
-              "privacy_fresh5": 0.86, "privacy_fresh6": 0.80}
+# written after it gets its floor when first scored. Issue 11's goal is 0.97: not reached on 5 and 7.
+NAME_FLOOR = {"privacy_fresh1": 0.98, "privacy_fresh2": 0.98, "privacy_fresh3": 0.98, "privacy_fresh4": 0.97,
+              "privacy_fresh5": 0.93, "privacy_fresh6": 0.97, "privacy_fresh7": 0.88}
 
 
 @pytest.mark.parametrize("path", FRESH, ids=[p.stem for p in FRESH])
@@ -403,3 +403,43 @@ def test_names_cli_writes_the_csv(tmp_path, monkeypatch, capsys):
     assert "candidate names" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         privacy.main(["names", str(sample), "--me", "nobody"])
+
+
+# ------------------------------------------------------------------------- names by how the sentence uses them
+@pytest.mark.parametrize("text,name", [
+    ("봄이 생일 케이크 뭐로 하지", "봄"),             # one name syllable + 이, then a birthday
+    ("담이가 열이 나서 병원 다녀옴", "담"),           # one syllable + 이가: only a name takes 이 + 가
+    ("다정이 오늘 결근했어", "다정"),                 # a word that is a name, and what only people do
+    ("태이는 잘 지낸대?", "태이"),                    # 지내: said of people
+    ("기쁨아 생일 축하해 🎉", "기쁨"),                # a call opening the message (syllables rare in names)
+    ("하엘 언니 인스타 봤어?", "하엘"),               # a spaced title after a word kiwi reads as a proper noun
+    ("유리 언니가 밥 산대", "유리"),                  # a rarer dictionary word before a title
+    ("미소 씨 오늘 출근하셨어요?", "미소"),           # spaced 씨
+    ("온유 걔 진짜 착하더라", "온유"),                # 걔 right after the word
+    ("남궁연 교수님 수업 듣는 사람?", "남궁연"),      # two-syllable surname + one syllable
+    ("사공휘랑 같은 조야", "사공휘"),
+    ("구하늘 봤어? 완전 달라졌어", "구하늘"),         # a full name kiwi reads as 구 + 하늘, seen
+    ("하지안 오늘 생일이래", "하지안"),               # kiwi's verb reading (하+지+안) is only a guess
+    ("김도하 1998.05.21 여권 M20938471", "김도하"),    # a full name beside identity numbers
+    ("입금자명: 길다온", "길다온"),                    # a form cue before a name kiwi reads as a verb
+    ("어제 만난 사람? 윤하진.", "윤하진"),             # a full name as a whole sentence
+    ("우리 누리는 잘 지내?", "누리"),                 # kiwi's modifier reading with no noun after it
+])
+def test_names_found_by_how_the_sentence_uses_them(text, name):
+    assert name not in Anonymizer(key="k").mask(text)
+
+
+@pytest.mark.parametrize("text,word", [
+    ("별이 진짜 많이 떴다", "별이"), ("봄이 오긴 오나봐", "봄이"), ("태양이 너무 뜨거워", "태양이"),  # things
+    ("희망이 없다 진짜", "희망이"), ("가을이 오면 캠핑 가자", "가을이"), ("겨울 생일이라 맨날 추워", "겨울"),
+    ("바다 보고싶다 진짜", "바다"), ("한결 편해졌어", "한결"), ("걔 정은 많아", "정은"), ("진영 논리에 갇혔어", "진영"),
+    ("버스가 늦게 와서 지각", "버스가"), ("고양이가 생일 케이크 핥음 ㅋㅋ", "고양이가"), ("수학 쌤이 또 숙제 내줌", "수학"),
+    ("온유한 성격이래", "온유한"), ("차가운 물 마시지 마", "차가운"), ("하나만 더 먹자", "하나만"),
+    ("정치랑은 거리 두고 살아", "정치랑은"), ("수학이랑은 안 맞아", "수학이랑은"), ("주연 배우 누구야", "주연"),
+    ("그날은 출근해야 돼", "그날은"), ("시선에 식이가 딱 걸림", "식이가"), ("상황을 같이 공유하시고", "상황을"),
+    ("저희가 멘토님 초대해야 될까요?", "멘토님"), ("낼 연락드리고 톡방 초대할게요", "톡방"),
+    ("버그를 찾았어요", "버그를"), ("민초 좋아하는 여자친구", "민초"), ("제상황은 경희님이 말씀하신거같아요", "제상황은"),
+    ("공일공이 뭐야 ㅋㅋ 전화번호?", "공일공이"),  # digits said aloud
+])
+def test_words_the_context_rules_keep(text, word):
+    assert word in Anonymizer(key="k").mask(text)
