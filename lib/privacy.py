@@ -17,7 +17,7 @@ import re
 from collections import Counter
 from functools import lru_cache
 from itertools import accumulate
-from typing import Iterable
+from typing import Iterable, NamedTuple
 
 from lib import config, fileio, kakao
 
@@ -41,7 +41,7 @@ _REGION = "서울|부산|대구|인천|광주|대전|울산|세종|경기|강원
 _URL_TLD = r"(?:com|net|org|kr|co\.kr|me|io|ly|gl|to|app|dev|site|link|tv|gg|be|us|co|ai|xyz|shop|page|so)"
 
 # what people put between spoken phone groups: "010 다음에 1234 그다음 5678", "010에 1234에 5678"
-_GLUE = r"\s*(?:[,/·~\-.]|그\s?다음(?:에|은)?|다음(?:에|은)?|뒤에?|그리고|하고|이랑|랑|이고|에)\s*|\s+"
+_GLUE = r"\s*(?:[,/·~\-.]|그\s?다음(?:에|은)?|다음(?:에|은)?|뒤에?|뒤는|마지막(?:은|에|으로)?|끝(?:은|에)?|그리고|하고|이랑|랑|이고|에)\s*|\s+"
 # IPv6: eight groups, or fewer around one "::" (not a clock 12:30:45, which has neither)
 _H4 = "[0-9A-Fa-f]{1,4}"
 _IPV6 = (rf"(?<![\w:.])(?:(?:{_H4}:){{7}}{_H4}|(?=[0-9A-Fa-f:]*[0-9A-Fa-f]{{3}})(?:{_H4}(?::{_H4}){{0,5}})?::"
@@ -306,7 +306,7 @@ _SUR2 = "|".join(s for s in SURNAMES if len(s) == 2)
 _OWNED = "생일|생파|결혼식|결혼|번호|연락처|폰번호|카톡|인스타|부모님|남친|여친|남자친구|여자친구|와이프|남편"
 # (a word ending in 님 after a full name is a title too: 나은혜 간호사님, 김철수 기사님)
 _SPACED_TITLE = "선배|후배|대리|과장|차장|부장|팀장|실장|사장|선생님|선생|교수님|씨|님|쌤|언니|오빠|누나|형|아저씨|아줌마|이모|삼촌|[가-힣]{1,4}님"
-# any other Hangul word: a name only if its sentence says so (see _by_context and _CTX_HINT)
+# any other Hangul word: a name only if its sentence says so (see _by_context and _ctx_hinted)
 CTX_RE = re.compile(r"(?<![가-힣<0-9])(?P<cx>[가-힣]{2,6})(?![가-힣])")
 CAND_RE = re.compile(rf"(?<![가-힣<0-9])(?:{_SUR2}|[{_SUR1}])?[{_SYL}]{{2}}[가-힣]{{0,6}}(?![가-힣])"
                      rf"(?=(?P<ttl> (?:{_SPACED_TITLE})|(?P<own> (?:{_OWNED}))(?![가-힣])))?")
@@ -513,6 +513,20 @@ def _verb_first(word: str) -> bool:
 
 
 @lru_cache(maxsize=100_000)
+def _noun_first(word: str) -> bool:
+    """kiwi reads `word` alone starting with a noun (윤슬, 하엘), not a verb, adverb or pronoun."""
+    toks = _kiwi().tokenize(word)
+    return bool(toks) and toks[0].tag.startswith("NN") and toks[0].tag != "NNB"
+
+
+@lru_cache(maxsize=100_000)
+def _ends_in_ending(word: str) -> bool:
+    """kiwi ends its reading of `word` with a verb ending (남기 + 어도), not a noun (가서 + 윤)."""
+    toks = _kiwi().tokenize(word)
+    return bool(toks) and toks[-1].tag[0] == "E"
+
+
+@lru_cache(maxsize=100_000)
 def _particle_at(word: str, at: int) -> bool:
     """kiwi reads a particle where the name would end (민준|하고 = with 민준), not 하 + 고 (재학하고)."""
     return any(t.start == at and t.tag.startswith("J") for t in _kiwi().tokenize(word))
@@ -633,7 +647,8 @@ _ASSOC = set("""국어 영어 수학 과학 사회 역사 지리 화학 물리 �
 # what is said of a person (kiwi lemmas): nouns (events of a life, ties, school and work) and verbs
 # (_OWN: what a person has, which may follow the bare name: 규리 생일, 추가윤 결혼; the rest: what a person
 # does, said after the name and its particle: 다정이 결근했어, 바다가 전화했대)
-_OWN = set("생일 생파 생일파티 결혼 결혼식 돌잔치 졸업 졸업식 입학 남친 여친 남자친구 여자친구 애인 남편 와이프 부모님 "
+_KIN = set("엄마 아빠 동생 언니 오빠 누나 형 할머니 할아버지 삼촌 이모 고모 남동생 여동생".split())
+_OWN = _KIN | set("생일 생파 생일파티 결혼 결혼식 돌잔치 졸업 졸업식 입학 남친 여친 남자친구 여자친구 애인 남편 와이프 부모님 "
            "목소리 성격 쌍둥이".split())
 _PERSON_N = _OWN | set("""제대 전역 입대 군대 퇴사 입사 취업 취직 승진 이직 결근 결석 지각 야근 출근 퇴근 반차 연차 월차 유치원
 어린이집 숙제 편지 걸음마 통화 연락 카톡 문자 답장 발표 면접 임신 출산 유학 소개팅 데이트 팀장 회장 반장 조장 부반장 말씀 전화
@@ -644,10 +659,12 @@ _PERSON_V = set("""말하 그러 묻 물어보 만나 사귀 헤어지 싸우 �
 _TRANSITIVE = set("만나 좋아하 싫어하 사랑하 미워하 닮 사귀".split())
 _ASKING = {"묻", "물어보"}  # (슬랙도 물어보니까: asked about it too)
 # what a person has that may come before another noun (봄이 생일 선물): not 졸업 in 졸업과제
-_TIES = set("생일 생파 남친 여친 남자친구 여자친구 남편 와이프 부모님 애인 쌍둥이 목소리 성격".split())
+_TIES = _KIN | set("생일 생파 남친 여친 남자친구 여자친구 남편 와이프 부모님 애인 쌍둥이 목소리 성격 돌잔치 결혼식 생일파티 "
+                   "졸업식 유치원 어린이집".split())
 _PRONOUNS = set("나 저 너 내 제 니 우리 저희 너희 걔 얘 쟤 그분 이분 저분".split())
 _WEAK_V = set("오 가 보 알 먹 마시 자 아프 늦 빌리 맡 기다리 부르 크 늘 다니 생기 오시 가시".split())
 _OBJECT_V = set("만나 초대하 초대 데려가 데려오 데리 꼬시".split())  # done to a person (…를)
+_FETCH = set("데리 데려가 데려오 마중 배웅".split())  # right after a bare name (윤서 데리러 가는 중)
 _COMPANION_V = set("놀 만나 사귀 싸우 헤어지 결혼하 통화 얘기 연락 카톡 데이트 소개팅 결혼 여행 문자 싸움".split())
 # a thing or the weather, not a person: 별이 떴다, 봄이 오나봐, 태양이 뜨거워, 희망이 없다, 단비 같은
 _THING_V = set("뜨 밝 내리 맺히 피 지 불 흐르 얼 녹 빛나 뜨겁 차갑 깨지 필요하 없 많 같 쏟아지 흐리 맑 시원하 깨 부서지".split())
@@ -666,18 +683,32 @@ _PERSON_HINT_WORDS = """생일 생파 결혼 돌잔치 졸업 입학 제대 전�
 목소리 말하 말했 말해 그러 그랬 그래 그럼 그런 물어 묻 만나 만났 만난 사귀 헤어 싸우 싸웠 싸움 지내 지낸 착하 착해 착한 잘생
 못생 삐져 삐졌 그만두 그만둔 그만뒀 좋아하 좋아해 좋아한 싫어하 싫어해 사랑하 사랑해 미워 닮 태어 데려 데리 초대 울었 울어 운대
 웃었 웃어 웃긴 찾 놀 살아 산대 살고 살았 사는 화내 화났 화나 취해 취했 늦잠 자퇴 걔 얘 쟤 살이 개월 라고 라는 뭐하 뭐해 뭐함
-뭐했""".split()
+뭐했 엄마 아빠 동생 언니 오빠 누나 할머니 할아버지 삼촌 이모 고모 세살 네살 두살 한살 다섯살 살이야 살이래 살인데""".split()
+_PERSON_HINT_WORDS += ["뭐 하", "뭐 해"]
 # (one trie of the words: sre branches on a character instead of trying each word at every position)
-_PERSON_HINT_PATTERN = _trie_pattern(_PERSON_HINT_WORDS) + r"|\d\s?살|뭐\s[하해]"
+_PERSON_HINT_PATTERN = _trie_pattern(_PERSON_HINT_WORDS)  # (one trie alone: searched fast)
 _PERSON_HINT = re.compile(_PERSON_HINT_PATTERN)
 # Context-only words (CTX_RE: no name syllables up front) are looked at only in messages with something
 # the context rules need: a call, a title, 이 + a particle, 한테, what people do, an ID token
-_CTX_HINT = re.compile(
-    r"한테|에게|께|이(?:가|는|도|를|한테|에게|네집|형|누나|언니|오빠|만|까지|처럼|보다)(?![가-힣])"
+_CTX_HINT_REST = re.compile(
+    r"한테|에게|께|이(?:가|는|도|를|한테|에게|형|누나|언니|오빠|만|까지|처럼|보다)(?![가-힣])|이네\s?집"
     r"| (?:씨|님|쌤|선배|후배|언니|오빠|누나|형|선생님|교수님|이모|삼촌)(?![가-힣])|<(?:생년월일|주민번호|외국인번호|여권번호|운전면허|전화번호|계좌|이메일)>"
-    r"|(?:^|\x00|[,.!?~]\s)[가-힣]{2}[아야](?![가-힣])|(?<![가-힣])(?!날씨|솜씨|말씨|맵씨)[가-힣]{2}(?:씨|님|쓰|쟝)(?![가-힣])"
-    r"|(?<![가-힣])(?:" + _SUR2 + r")[가-힣]|" + _PERSON_HINT_PATTERN)
+    r"|(?:^|\x00|[,.!?~]\s)[가-힣]{2}[아야](?![가-힣])"
+    r"|(?<![가-힣])(?:(?!날씨|솜씨|말씨|맵씨)[가-힣]{2}(?:씨|님|쓰|쟝)(?![가-힣])|[가-힣]{2}랑\s|(?:" + _SUR2 + r")[가-힣])")
+
+
+def _ctx_hinted(texts: list[str]) -> set[int]:
+    """Indices of the texts with a context cue (_PERSON_HINT, then the rest: two searches are faster
+    than one over both patterns)."""
+    first = set(_matching(texts, _PERSON_HINT))
+    rest = [i for i in range(len(texts)) if i not in first]
+    return first | {rest[k] for k in _matching([texts[i] for i in rest], _CTX_HINT_REST)}
+
+
 _ID_TOKEN_AFTER = re.compile(r"\s?,?\s?<(?:생년월일|주민번호|외국인번호|여권번호|운전면허|전화번호|계좌|이메일)>")
+# a tie right before the word names it (조카 하온이, 내 동생 시우가, 친구 예담이): stronger than 우리/내 alone
+_KIN_BEFORE = _KIN - {"엄마", "아빠"} | {"조카", "딸", "아들", "친구", "막내", "사촌", "후배", "선배", "동기", "첫째", "둘째",
+                                      "셋째", "손녀", "손자", "남친", "여친", "남편", "와이프", "짝꿍", "베프"}
 _PEOPLE_BEFORE = {"우리", "울", "내", "막내", "친구", "동생", "조카", "딸", "아들", "사촌", "후배", "선배", "동기", "애기",
                   "아기", "첫째", "둘째", "셋째", "손녀", "손자", "남동생", "여동생"}
 _SPACED_TITLE_AFTER = re.compile(r" (?:씨|님|쌤|선배|후배|언니|오빠|누나|형|선생님|교수님|이모|삼촌)"
@@ -685,12 +716,12 @@ _SPACED_TITLE_AFTER = re.compile(r" (?:씨|님|쌤|선배|후배|언니|오빠|�
 _VOC_I = {"아", "야"}
 _PERSON_PART = {p + q for p in ("한테", "에게", "께", "한테서", "에게서") for q in ("", "은", "는", "도", "만")}
 _PLAIN_CUE = {"이", "가", "은", "는", "도", "랑", "이랑", "하고", "를", "을", "랑은", "이랑은", "랑도", "이랑도", "만"}
-_HYPO_CUE = {"이가", "이는", "이도", "이를", "이한테", "이에게", "이한테서", "이한테는", "이한테도", "이네집",
+_HYPO_CUE = {"이가", "이는", "이도", "이를", "이한테", "이에게", "이한테서", "이한테는", "이한테도", "이네집", "이네",
              "이형", "이누나", "이언니", "이오빠", "이만", "이까지", "이처럼", "이보다"}
 _PARTICLE_SYL = set("이가은는을를의에도와과로랑만께다요고서며면지")
 _FULL_CUES = ({""} | _PLAIN_CUE | _PERSON_PART | _HYPO_CUE | {"이" + p for p in _PERSON_PART} | {"씨", "님", "아", "야"}
               | {"이" + p for p in ("가", "는", "도", "를", "랑", "랑은", "만")})
-_GIVEN_END_NOT = set("이가을를의에와과로께요고며면도는")  # particles and endings, not the end of a given name
+_GIVEN_END_NOT = set("이가을를의에와과로께요고며면도는거것")  # particles and endings, not the end of a given name
 _SUR1_SET = {x for x in SURNAMES if len(x) == 1}
 _SUR2_SET = {x for x in SURNAMES if len(x) == 2}
 
@@ -744,23 +775,32 @@ def _particle_after(window: str, off: int, n: int) -> bool:
     return any(t[2] == n and t[1].startswith("J") for t in _tokens(window, off))
 
 
-def _evidence(window: str, off: int, at: int, role: str = "subject") -> tuple[int, int, bool, bool, bool]:
-    """How the words after the word (which ends `at` characters after window[off]) speak of it:
-    (strong, weak, thing, appositive, compound). Only the word's own predicate counts: the first
-    predicate said of anyone (읽고, 필요한, 있으면) stops the count, as do a clause ending and a line break.
-    Strong: for a subject, a life event or tie (생일, 결혼, 남친, 결근, 통화), a verb said of people
-    (그러는데, 지내, 착하), an age (세 살), 뭐 해; for an object (…를), meeting, inviting, taking along;
-    for a companion (…랑), doing something together (놀, 통화, 싸우); after a bare word, only what the
-    person has or does right after it (규리 생일, 보배 요즘 뭐하고 지내). Weak: coming, going, seeing,
-    eating, as the word's own predicate. Thing: its predicate is said of the weather or of things (뜨,
-    밝, 없, 같). Appositive: 걔/얘 right after the word. Compound: a noun right after it that is none of
-    these (주연 배우, 진영 논리): the word then qualifies that noun."""
-    strong = weak = 0
-    thing = appositive = compound = False
+class _Evidence(NamedTuple):
+    strong: int = 0         # 2 per word said only of people in the word's own clause
+    weak: int = 0           # coming, going, seeing, eating as the word's own predicate
+    thing: bool = False     # its predicate is said of the weather or of things
+    appositive: bool = False  # 걔/얘 right after it
+    compound: bool = False  # a noun right after it qualifies (주연 배우, 진영 논리)
+    loose: int = 0          # of strong: a tie before another noun (가게가 생일 이벤트: the shop's event)
+    verbal: bool = False    # a verb said of people (지내, 그러는데), not only a noun
+
+
+def _evidence(window: str, off: int, at: int, role: str = "subject") -> _Evidence:
+    """How the words after the word (which ends `at` characters after window[off]) speak of it. Only
+    the word's own predicate counts: the first predicate said of anyone (읽고, 필요한, 있으면) stops the
+    count, as do a clause ending, a comma, another person (저, 걔) and a line break. Strong: for a subject,
+    a life event or tie (생일, 결혼, 남친, 결근, 통화, 동생), a verb said of people (그러는데, 지내, 착하),
+    what someone said (…라고 했어), an age (세 살), 뭐 해; for an object (…를), meeting, inviting, taking
+    along; for a companion (…랑), doing something together (놀, 통화, 싸우); after a bare word, only what
+    the person has or does right after it (규리 생일, 보배 요즘 뭐하고 지내, 윤서 데리러)."""
+    strong = weak = loose = 0
+    thing = appositive = compound = verbal = False
     first = True
     prev_num = prev_what = prev_person = content = False
+    contents = 0
     nouns = role in ("subject", "bare", "also", "pp")
-    verbs = (_PERSON_V if role in ("subject", "pp") else _PERSON_V - _TRANSITIVE - _ASKING if role in ("bare", "also")
+    verbs = (_PERSON_V if role in ("subject", "pp") else (_PERSON_V - _TRANSITIVE - _ASKING) | _FETCH if role == "bare"
+             else _PERSON_V - _TRANSITIVE - _ASKING if role == "also"
              else _OBJECT_V if role == "object" else _COMPANION_V)
     toks = _tokens(window, off)
     for form, tag, start, _, _ in toks:
@@ -771,26 +811,34 @@ def _evidence(window: str, off: int, at: int, role: str = "subject") -> tuple[in
         first_token = first
         if first and tag == "NP" and form in _APPOSITIVE:
             appositive = True
-        if first and tag in ("NNG", "NNP") and form not in _PERSON_N and form not in _BETWEEN:
+        if first and tag in ("NNG", "NNP") and form not in _PERSON_N and form not in _BETWEEN and form not in _FETCH:
             compound = True
         first = False
-        word_like = tag.startswith(("NN", "V", "XS")) or tag in ("MAG", "NP")
-        if role == "bare" and not content and word_like and form not in _BETWEEN:
-            if not (form in _OWN or form == "뭐" or (tag[0] == "V" and (form in verbs or (form == "하" and prev_what)))):
-                break  # after a bare word, the next word must be what the person has or does
-        if word_like and form not in _BETWEEN:
-            content_before, content = content, True
-        else:
-            content_before = content
         if tag == "NP" and form in _PRONOUNS and not first_token:
             break  # (투성이 저 취직해서) what follows is said of someone else
         if tag == "SP" and not first_token:
             break  # a comma ends what is said of it
+        word_like = tag.startswith(("NN", "V", "XS")) or tag in ("MAG", "NP")
+        if role == "bare" and not content and word_like and form not in _BETWEEN:
+            if not (form in _OWN or form in _FETCH or form == "뭐"
+                    or (tag[0] == "V" and (form in verbs or (form == "하" and prev_what)))):
+                break  # after a bare word, the next word must be what the person has or does
+        content_before, contents_before = content, contents
+        if word_like and form not in _BETWEEN:
+            content = True
+            contents += 1
         if tag.startswith("NN") and ((nouns and form in _PERSON_N) or (role in ("with", "object") and form in verbs)
-                                     or (nouns and form == "살" and prev_num)):
+                                     or (role == "bare" and form in _FETCH) or (nouns and form == "살" and prev_num)):
             nxt = next((t for t in toks if t[2] > start), None)
-            if nxt is not None and nxt[1] == "NNG" and form not in _TIES:
-                continue  # 졸업과제, 발표자료: the noun qualifies another
+            if nxt is not None and nxt[1] == "NNG":
+                if form not in _TIES:
+                    continue  # 졸업과제, 발표자료: the noun qualifies another
+                if form in ("생일", "생파"):
+                    loose += 2  # (가게가 생일 이벤트: a shop has those too)
+            if form in _KIN and not content_before:
+                if role not in ("subject", "bare") or (nxt is not None and nxt[1] in ("JKB", "JC")):
+                    break  # (엄마한테, 동생님의: someone else)
+                verbal = True  # 태양이 동생 생겼대, 노을이 아빠가: someone's family
             strong += 2
             prev_person = True
             continue
@@ -801,14 +849,22 @@ def _evidence(window: str, off: int, at: int, role: str = "subject") -> tuple[in
             elif form in verbs and not (form == "그러" and surface[:2] not in ("그러", "그랬", "그럴")) \
                     and not (form == "살" and re.match(r"살[아고]\s?있", surface)):
                 strong += 2  # (그러는데, 그랬어 report what someone said; 왜 그래, 살아있어 don't)
+                verbal = True
             elif form == "하" and prev_what and role in ("subject", "bare"):  # (지혜는 요즘) 뭐 해?
                 strong += 2
+                verbal = True
             elif form in _WEAK_V:
-                weak += 1 if (role in ("with", "pp") or not content_before) else 0
+                weak += 1 if (role in ("with", "pp") or contents_before <= 1) else 0  # (학원 안 갔대: one place)
                 break
             else:
                 thing = form in _THING_V and not strong
                 break  # the word's predicate is said of anyone: nothing after it is about the word
+        if tag == "EC" and form in ("라고", "다고", "자고", "냐고") and role in ("subject", "pp"):
+            nxt = next((t for t in toks if t[2] > start), None)
+            if nxt is not None and nxt[1][0] == "V" and nxt[0] in ("하", "그러", "말하"):
+                strong += 2  # (산이 엄마라고 했어) what someone said
+                verbal = True
+                break
         prev_num = tag in ("SN", "MM", "NR")
         prev_what = tag == "NP" and form == "뭐"
         prev_person = prev_person and tag in ("VCP", "XSV", "XSA", "EP", "JKS", "JX")
@@ -816,7 +872,7 @@ def _evidence(window: str, off: int, at: int, role: str = "subject") -> tuple[in
             break
         if tag in ("JKB", "JC") and form in ("과", "와", "랑", "이랑", "하고"):
             break  # (사용은 도사님과 얘기하신고) what follows is done with someone else
-    return strong, weak, thing, appositive, compound
+    return _Evidence(strong, weak, thing, appositive, compound, loose, verbal)
 
 
 @lru_cache(maxsize=200_000)
@@ -834,6 +890,8 @@ def _context_readings(word: str) -> tuple:
         rest = word[2:]
         if rest in ("", "가", "는", "도", "를", "한테", "에게", "한테서", "한테는", "한테도"):
             out.append((word[0], "hypo" if rest else "plain1", "이" + rest))
+    if n >= 2 and word[1] == "아" and _has_batchim(word[0]) and word[0] in NAME_SYL and n == 2:
+        out.append((word[0], "voc1", "아"))  # 율아 밥 먹었어?
     # a given name of two syllables (any syllables) + a cue
     if n >= 2:
         stem, rest = word[:2], word[2:]
@@ -860,9 +918,9 @@ def _context_readings(word: str) -> tuple:
         out.append((word[:4], "full2", word[4:]))
     # a place (진주, 하남) can be a name only when it is called, titled or spoken to; 오이오이 is no name
     return tuple(r for r in out if r[0] not in _PEOPLE_WORDS and re.fullmatch(r"[가-힣]+", r[0])
-                 and r[0] not in _TIMES and not r[0].endswith("날")  # 그날은 출근해야 돼: a day, not a person
+                 and r[0] not in _TIMES and not r[0].endswith(("날", "욜"))  # 그날은 출근, 수욜이: a day
                  and not (len(r[0]) == 2 and r[0][0] == r[0][1] and not _namey(r[0]))  # 넴넴, 멍멍
-                 and (r[0] not in _PLACES or r[1] in ("voc", "title", "hypo", "pp", "full2")) and word[:2] != word[2:4])
+                 and (r[0] not in _PLACES or r[1] != "full") and word[:2] != word[2:4])
 
 
 @lru_cache(maxsize=100_000)
@@ -950,10 +1008,14 @@ def _bare_person(msg: str, pos: int, word: str) -> bool:
         return True  # 성호 너는 엠티 와야겠다, 진영 wants to hang: said to or of someone
     if not _PERSON_HINT.search(after) and not re.search(r"[오왔와가갔간봤보알]", after):
         return False
-    strong, weak, thing, appositive, compound = _evidence(*_around(msg, pos), len(word), "subject")
-    return bool(strong or weak or appositive) and not thing and not compound
+    ev = _evidence(*_around(msg, pos), len(word), "subject")
+    return bool(ev.strong or ev.weak or ev.appositive) and not ev.thing and not ev.compound
 
 
+# after a bare word (times and adverbs skipped), what a person has or does, 걔, 뭐 (해), an age
+_BARE_NEXT = re.compile(r"[\sㄱ-ㅎ~!.,^]*(?:(?:" + "|".join(sorted(_BETWEEN, key=len, reverse=True)) + r")\s+)*"
+                        r"(?:" + _PERSON_HINT_PATTERN + r"|" + _trie_pattern(_OWN | _FETCH | _APPOSITIVE) + r"|데리|데려)")
+_WEAK_HINT = re.compile(r"[오왔와온갔가간봤보봐알먹]")
 _BOUND_NOUN = re.compile(r"(?:쯤|때|거|것|수|줄|만큼|정도|중|뿐)(?![가-힣])")
 _COMPANION = {"랑", "이랑", "하고", "랑은", "이랑은", "랑도", "이랑도", "하고는"}
 _OBJECT_CUE = {"을", "를", "이를"}
@@ -977,22 +1039,33 @@ def _viable_readings(word: str) -> tuple:
     words cost one look-up): an everyday word before a plain particle (영화가, 회사는) never is a name."""
     out = []
     for name, kind, cue in _context_readings(word):
-        if kind == "voc" and _in_dictionary(word):
-            continue
-        if kind == "bare" and (name in _BETWEEN or not _noun(name)):
+        if kind in ("voc", "voc1") and (_in_dictionary(word) or not _noun_first(word)):
+            continue  # (개많아: no noun called)
+        if kind == "bare" and (name in _BETWEEN or not _noun_first(name)):
             continue  # 좋다, 같이, 그거: kiwi reads no noun
         if kind == "title" and (_in_dictionary(word) or name in _ASSOC or not (cue == "씨" or _unknown(name))):
             continue
         if kind == "hypo" and (_is_word(name + "이") or _in_dictionary(word) or not _nominal(word, name)
                                or _word_with_i(word, name) or not any(ch in NAME_SYL for ch in name)):
             continue  # 식이가 (식이, diet), 워붕이도: not a name + 이
-        if kind == "plain" and (not _rare_word(name) or _in_dictionary(word)) and name not in _ASSOC | _HONORIFIC \
-                and not (_unknown(name) or (_namey(name) and _word_score(name) <= -10.2)):
-            continue  # (kept when a spaced title may follow: 예슬이 누나)
+        if kind == "plain" and _in_dictionary(word):
+            continue
         if kind in ("full", "full2") and (_in_dictionary(name) or _is_common(name)):
             continue
         out.append((name, kind, cue))
     return tuple(out)
+
+
+# a role as the topic, its holder after it (부반장은 연서, 총무는 하엘; 이번 조장은 최라윤)
+_ROLE_TOPIC = re.compile(r"(?:장|무|번|대표|담당|리더|막내|부장|회장|반장)(?:은|는)$")
+
+
+def _answer(msg: str, pos: int, after: str, prev: str) -> bool:
+    """The word stands as the holder of a role named just before it (총무는 하엘) or answers a 누구
+    question in the same message (우리 반 회장 누구 됐어? 윤슬), at the end of its clause."""
+    if not re.match(r"\s*(?:[,.!?~]|$)", after):
+        return False
+    return bool(_ROLE_TOPIC.search(prev)) or (prev[-1:] in "?" and bool(re.search(r"누구|누가|누군", msg[:pos])))
 
 
 def _by_context(msg: str, pos: int, word: str, name: str, kind: str, cue: str) -> bool:
@@ -1000,68 +1073,91 @@ def _by_context(msg: str, pos: int, word: str, name: str, kind: str, cue: str) -
     nl = msg.find("\n", pos)
     msg = msg if nl < 0 else msg[:nl]  # a line break ends what is said of it
     after = msg[pos + len(word):]
-    title = _SPACED_TITLE_AFTER.match(after) if cue in ("", "이") else None
-    id_after = _ID_TOKEN_AFTER.match(after)
-    if kind in ("bare", "plain", "plain1") and not (title or id_after or _PERSON_HINT.search(after)):
-        return False  # nothing said of a person after it: no need to ask kiwi
-    if kind in ("plain1", "bare") and not (title or id_after or _goes_on(after)):
-        return False
     before = msg[:pos].split()
     prev = before[-1] if before else ""
+    title = _SPACED_TITLE_AFTER.match(after) if cue in ("", "이") else None
+    id_after = _ID_TOKEN_AFTER.match(after)
+    kin = prev in _KIN_BEFORE and kind in ("bare", "plain", "plain1")
+    answer = kind == "bare" and _answer(msg, pos, after, prev)
+    if kind in ("bare", "plain", "plain1") and not (title or id_after or kin or answer or _PERSON_HINT.search(after)
+                                                    or (kind == "plain" and _WEAK_HINT.search(after) and _unknown(name))):
+        return False  # nothing said of a person after it: no need to ask kiwi
+    if kind in ("plain1", "bare") and not (title or id_after or kin or answer or _goes_on(after)):
+        return False
+    if kind == "bare" and not (title or id_after or kin or answer or _BARE_NEXT.match(after)):
+        return False  # (출구 …, 카페 …): what comes next is not what a person has or does
+    if kind in ("bare", "plain", "plain1") and name in _PLACES and not title:
+        return False  # 진주 여행: a place, unless it is titled (진주 씨)
     opening = not before or prev[-1:] in ",.!?~"
-    if kind == "voc" and not opening:
+    if kind in ("voc", "voc1") and not opening:
         return False
     window, off = _around(msg, pos)
     wlen = len(word)
-    if kind == "voc":
-        # a call: it opens the message and kiwi reads a vocative particle (바다야 밥 먹었어?, 은결아!!!);
+    if kind in ("voc", "voc1"):
+        # a call: it opens the message and kiwi reads a vocative particle (바다야 밥 먹었어?, 은결아!!!, 율아);
         # a word kiwi doesn't know must have name syllables (not 닝겐아, 웃잫아)
         toks = _tokens(window, off)
-        noun = bool(toks) and toks[0][0] == name and toks[0][1] == "NNG" and not toks[0][4]  # 기쁨, 정원
-        if not opening or not _reads_noun(window, off, name, wlen) or not (_namey(name) or _in_dictionary(name) or noun):
+        noun = bool(toks) and toks[0][0] == name and toks[0][1] in ("NNG", "NNP") and not toks[0][4]  # 기쁨, 정원
+        if not _reads_noun(window, off, name, wlen) or not (_namey(name) or _in_dictionary(name) or noun):
             return False
-        # kiwi reads the vocative particle (or, after a name, takes 아 for a noun of its own: 예찬아 일어나)
-        return any(t[2] == wlen - len(cue) and (t[1] == "JKV" or (t[1] in ("NNG", "IC") and _namey(name)))
+        if kind == "voc1" and not (after.strip() and noun):
+            return False
+        # kiwi reads the vocative particle (or 야 as a particle, or, after a name, takes 아 for a noun of its
+        # own: 예찬아 일어나, 보배야 일어나)
+        return any(t[2] == wlen - len(cue) and (t[1] == "JKV" or (t[1] in ("NNG", "IC", "JX") and _namey(name)))
                    for t in toks) and not _in_dictionary(word)
     if kind == "title":  # 가온씨, 하엘님: 씨 or 님 after a noun that is no role (멘토님, 은사님 are roles)
         return (_reads_noun(window, off, name, wlen) and not _in_dictionary(word) and name not in _ASSOC
                 and (cue == "씨" or _unknown(name)) and _name_like(name, window, off))
     if kind == "hypo":  # 담이가, 소망이가, 율이한테: 이 + a particle follows only a person's (or pet's) name
         return (not _is_word(name + "이") and _nominal(word, name) and not _in_dictionary(word)
-                and (len(name) == 2 or name in NAME_SYL))
+                and (len(name) == 2 or name in NAME_SYL) and (cue != "이네" or after.startswith(" 집")))
     if kind in ("full", "full2"):
         return _full_by_context(window, off, wlen, name, kind, cue, after, prev, opening, bool(title), bool(id_after))
+    unknown = _unknown(name)
+    name_like = (unknown and _name_like(name, window, off)) or (_namey(name) and (not _in_dictionary(name)
+                                                                                  or _word_score(name) <= -10.2))
     if title and kind in ("bare", "plain", "plain1"):  # 유리 언니, 훈이 형, 예슬이 누나
         if title.group(0).strip() in ("씨", "님"):
-            return _reads_noun(window, off, name, wlen) and name not in _ASSOC and (cue == "" or _unknown(name))
-        return (_reads_noun(window, off, name, wlen) and name not in _ASSOC and name not in _HONORIFIC
-                and ((_unknown(name) and _name_like(name, window, off)) or (_namey(name) and _word_score(name) <= -10.2)))
-    if id_after and _unknown(name):
+            return _reads_noun(window, off, name, wlen) and name not in _ASSOC and (cue == "" or unknown)
+        return _reads_noun(window, off, name, wlen) and name not in _ASSOC and name not in _HONORIFIC and name_like
+    if id_after and unknown:
         return True  # 지민 <전화번호>: a name beside an identity number
+    starts_noun = any(t[2] == 0 and t[1].startswith("NN") and t[1] != "NNB" for t in _tokens(window, off))
+    if (kin or answer) and (_reads_noun(window, off, name, wlen) or (answer and starts_noun)) and (
+            (unknown and any(ch in NAME_SYL for ch in name)) or (answer and _namey(name) and name not in _PEOPLE_WORDS)):
+        return True  # 조카 하온이, 총무는 하엘, 누구 됐어? 윤슬
     if cue == "하고" and not _particle_after(window, off, len(name)):
         return False  # 정리하고, 은퇴하고: the verb 하다, not "with"
-    if kind != "pp" and not _PERSON_HINT.search(after):
+    if kind != "pp" and not _PERSON_HINT.search(after) and not (kind == "plain" and unknown):
         return False
-    unknown = _unknown(name)
-    if kind == "plain" and not (_rare_word(name) and not _in_dictionary(word)):
+    if kind == "bare" and not (_namey(name) or unknown or _rare_word(name)):
         return False
-    if kind == "bare" and not (_namey(name) or _unknown(name) or _rare_word(name)):
-        return False
-    strong, weak, thing, appositive, compound = _evidence(window, off, wlen, "pp" if kind == "pp" else _role(cue))
-    if thing or (compound and kind == "bare"):
+    ev = _evidence(window, off, wlen, "pp" if kind == "pp" else _role(cue))
+    strong = ev.strong
+    if ev.thing or (ev.compound and kind == "bare"):
         return False  # 별이 떴다, 진영 논리: a thing, or the word qualifies the noun after it
     if prev in _PEOPLE_BEFORE and kind in ("plain", "plain1") and strong:
         strong += 1  # 우리 솔이, 막내 채아가
     if not _reads_noun(window, off, name, wlen):
         return False
     if kind == "pp":  # 진주한테 돈 빌려줬어 (a place takes 한테 only as a person: 일본에게 하겠구만 is not one)
-        return (unknown and _namey(name) and name not in _PLACES) or strong + (weak if name not in _PLACES else 0) >= 1
+        return (unknown and _namey(name) and name not in _PLACES) or strong + (ev.weak if name not in _PLACES else 0) >= 1
     if kind == "bare":
-        if appositive:  # 온유 걔 진짜 착하더라
+        if ev.appositive:  # 온유 걔 진짜 착하더라
             return (unknown and _name_like(name, window, off)) or _rare_word(name)
         return strong >= 2 and _namey(name) and (unknown or _word_score(name) <= -10.2)
-    # plain particles (바다가, 은혜는, 봄이): something said only of people, and not an everyday word
-    return strong >= 2 and _rare_word(name) and not _in_dictionary(word)
+    if kind == "plain1":  # 봄이 생일, 산이 엄마라고 했어: one name syllable + 이, then what only people do
+        return strong >= 2
+    # plain particles (바다가, 은혜는, 미래는): something said only of people; a word kiwi reads as a proper
+    # noun with name syllables, coming or going (하람이 학원 안 갔대, 제니랑 쇼핑 갔다 옴)
+    if _in_dictionary(word):
+        return False
+    if unknown and _name_like(name, window, off) and _namey(name[:1]) and ev.weak:
+        return True
+    if ev.verbal and strong >= 2:
+        return True  # 미래는 요즘 뭐하고 지내: a verb of people needs no rarer word
+    return strong - ev.loose >= 2 and _rare_word(name) if not unknown else strong >= 2
 
 
 def _full_by_context(window: str, off: int, wlen: int, name: str, kind: str, cue: str, after: str, prev: str,
@@ -1093,15 +1189,21 @@ def _full_by_context(window: str, off: int, wlen: int, name: str, kind: str, cue
                 and not _noun_head(name) and given[0] != given[-1] and not _is_word(given))
     if not cue and not _goes_on(after):
         return False
+    if kind == "full2" and not _is_common(name):
+        return True  # 사공민 이번에 장학금 받았대: a two-syllable surname, a sentence going on
     if not _PERSON_HINT.search(after) and not re.search(r"[오왔와가갔간봤보알먹]", after):
         return False
     if cue == "하고" and not _particle_after(window, off, len(name)):
         return False
-    strong, weak, thing, appositive, compound = _evidence(window, off, wlen, _role(cue) if cue else "subject")
+    strong, weak, thing, appositive, compound = _evidence(window, off, wlen, _role(cue) if cue else "subject")[:5]
     if thing or (compound and not cue) or not (strong or weak or appositive):
         return False
-    if not namey and kind == "full" and not (word_given and (strong >= 2 or cue in _COMPANION or cue in _PERSON_PART)):
-        return False  # 임소망이 발표 맡았대, 강바다랑 밥 먹음: a given name that is a word needs a cue of people
+    if not namey and kind == "full" and not (word_given and (strong >= 2 or cue in _COMPANION or cue in _PERSON_PART)) \
+            and not (strong >= 2 and _unknown(given) and _score(name) < -26 and given[-1] in NAME_SYL):
+        return False  # 임소망이 발표 맡았대, 강바다랑 밥 먹음, 채이든 오늘 지각함: a given name that is a word, or
+        # has syllables rare in names, needs a cue of people
+    if (given in COMMON_GIVEN or _known_given(given)) and (_no_verb_in(window, off, 1) or _full_pieces(window, off, name)):
+        return True  # 가지원 오늘 안 왔어: 가 + 지원
     nxt = next((t for t in _tokens(window, off) if t[2] >= len(name)), None)
     if not cue and _modifier(name) and nxt is not None and nxt[1].startswith("NN"):
         return False  # 온유한 성격, 차가운 물: a modifier before its noun
@@ -1180,7 +1282,7 @@ class Anonymizer:
         # one pass for both, so a pseudonym just written is never looked at again
         detectors = (FORM_RE.pattern, LATIN_RE.pattern, CAND_RE.pattern) if detect_names else ()
         self._names_re = re.compile("|".join(p for p in (known_pat, *detectors) if p)) if (forms or detect_names) else None
-        # the same, and any other word, for the messages where context may say "person" (_CTX_HINT)
+        # the same, and any other word, for the messages where context may say "person" (_ctx_hinted)
         self._names_ctx_re = re.compile("|".join(p for p in (known_pat, *detectors, CTX_RE.pattern) if p)) \
             if detect_names else self._names_re
         self._known_forms = set(forms)
@@ -1254,7 +1356,8 @@ class Anonymizer:
             word, at = m.group("fn"), m.start("fn")
             sur, given = _split_surname(word) if len(word) >= 3 else ("", word)
             if len(given) == 2 and _namey(given) and word not in _STOP | self.keep and not _in_dictionary(word) \
-                    and given[-1] not in _NOT_NAME_END and (not _verb_first(word) or (sur and _score(word) < -25)) \
+                    and given[-1] not in _NOT_NAME_END and (not _verb_first(word) or (sur and (
+                        _score(word) < -25 or not _ends_in_ending(word)))) \
                     and (sur or (not _is_common(word) and _nominal(word, word))):  # not 이름이라고, 이름을 여려개
                 # (여러 개), 이름 남겨도 (남기 + 어도)
                 hit(at, NAME, word)
@@ -1461,7 +1564,7 @@ class Anonymizer:
             rest = range(len(chunk))
         rest = list(rest)
         # messages where the context rules may find something get the pattern with every word
-        hinted = set(_matching([chunk[i] for i in rest], _CTX_HINT)) if self.detect_names else set()
+        hinted = _ctx_hinted([chunk[i] for i in rest]) if self.detect_names else set()
         for part, self._with_context in (([i for k, i in enumerate(rest) if k not in hinted], False),
                                          ([i for k, i in enumerate(rest) if k in hinted], True)):
             if not part:

@@ -295,9 +295,9 @@ def test_keep_words_are_never_masked_but_known_names_always_are():
 
 
 # names recall per fresh batch when the last round ended (benchmarks/results/privacy_recall.json); a batch
-# written after it gets its floor when first scored. Issue 11's goal is 0.97: not reached on 5 and 7.
+# written after it gets its floor when first scored. Issue 11's goal is 0.97: not reached on 5, 7 and 8.
 NAME_FLOOR = {"privacy_fresh1": 0.98, "privacy_fresh2": 0.98, "privacy_fresh3": 0.98, "privacy_fresh4": 0.97,
-              "privacy_fresh5": 0.93, "privacy_fresh6": 0.97, "privacy_fresh7": 0.88}
+              "privacy_fresh5": 0.93, "privacy_fresh6": 0.97, "privacy_fresh7": 0.89, "privacy_fresh8": 0.89}
 
 
 @pytest.mark.parametrize("path", FRESH, ids=[p.stem for p in FRESH])
@@ -424,6 +424,16 @@ def test_names_cli_writes_the_csv(tmp_path, monkeypatch, capsys):
     ("입금자명: 길다온", "길다온"),                    # a form cue before a name kiwi reads as a verb
     ("어제 만난 사람? 윤하진.", "윤하진"),             # a full name as a whole sentence
     ("우리 누리는 잘 지내?", "누리"),                 # kiwi's modifier reading with no noun after it
+    ("나 지금 윤서 데리러 어린이집 가는 중", "윤서"),  # a bare name, then fetching someone
+    ("산이 오늘 처음으로 엄마라고 했어 ㅠㅠ", "산"),    # what someone said (…라고 했어)
+    ("태양이 동생 생겼대", "태양"),                   # someone's family right after it
+    ("미래는 요즘 뭐하고 지내?", "미래"),             # an everyday word, then a verb said of people
+    ("조카 하온이 돌이라서 가야 돼", "하온"),         # a tie right before it
+    ("우리 반 회장 누구 됐어? 윤슬", "윤슬"),         # the answer to 누구
+    ("부반장은 연서, 총무는 하엘", "하엘"),           # the holder of a role
+    ("희망이네 집들이 언제야", "희망"),               # X네 집
+    ("율아 밥 먹었어?", "율"),                        # one name syllable called
+    ("010 다음에 6512 마지막은 3380", "3380"),         # (a phone with 마지막은 between its groups)
 ])
 def test_names_found_by_how_the_sentence_uses_them(text, name):
     assert name not in Anonymizer(key="k").mask(text)
@@ -440,6 +450,10 @@ def test_names_found_by_how_the_sentence_uses_them(text, name):
     ("저희가 멘토님 초대해야 될까요?", "멘토님"), ("낼 연락드리고 톡방 초대할게요", "톡방"),
     ("버그를 찾았어요", "버그를"), ("민초 좋아하는 여자친구", "민초"), ("제상황은 경희님이 말씀하신거같아요", "제상황은"),
     ("공일공이 뭐야 ㅋㅋ 전화번호?", "공일공이"),  # digits said aloud
+    ("가게가 생일 이벤트 한대", "가게가"), ("누가 여친 군복 뺏어입으래", "군복"), ("담주 수욜이 아빠 생신이라", "수욜이"),
+    ("구라믄 엄마한테 엠티처럼 운 띄워놔야함", "구라믄"), ("뿌자도 동생님의 선택?", "뿌자도"),
+    ("하늘이 진짜 파랗다 오늘", "하늘이"), ("사랑이 뭘까 진짜", "사랑이"), ("택배가 오늘 왔어", "택배가"),
+    ("강아지가 생일이라 케이크 사줬어", "강아지가"), ("동생이 군대 간대", "동생이"), ("그날은 약속 있어", "그날은"),
 ])
 def test_words_the_context_rules_keep(text, word):
     assert word in Anonymizer(key="k").mask(text)
