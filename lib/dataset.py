@@ -391,12 +391,12 @@ def inputs(profile: str | dict | None = None, *, chat=None, me: str | None = Non
     output folder data/processed/<name>/); explicit arguments win, None overrides are ignored."""
     prof = config.profile(profile) if profile is not None else {}
     params = {k: v for k, v in (prof.get("dataset") or {}).items() if k != "name"}
+    if prof.get("time_context") is not None:  # a top-level switch: serving and evaluation read it too
+        params["time_context"] = bool(prof["time_context"])
     params.update({k: v for k, v in overrides.items() if v is not None})
     chats = chat or prof.get("chat")
     chats = [config.resolve(c) for c in ([chats] if isinstance(chats, (str, Path)) else chats or [])]
     me = me or prof.get("me")
-    if prof.get("time_context") is not None:  # a top-level switch: serving and evaluation read it too
-        params["time_context"] = bool(prof["time_context"])
     out_dir = out_dir or (config.dataset_dir(prof) if (prof.get("dataset") or {}).get("name") else None)
     if not chats or not me or not out_dir:
         raise DatasetError("need the chat export(s), `me` and an output folder: give CHAT --me NAME --out DIR, or a "

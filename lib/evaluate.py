@@ -1,6 +1,9 @@
 """Does it talk like me? Scores a tuned adapter against my real replies to the same validation prompts.
-Owns the tidy metric table (loss, surface style, speaker classifier, failures, diversity); lib.report
-turns it into eval.md and figures, lib.blind into the blind test.
+Owns generation and loss on those prompts and the tidy metric table, for all prompts and for the new
+replies (lib.scores); lib.report turns it into eval.md and figures, lib.blind into the blind test.
+
+`tuned_no_time` is the same adapter prompted without lib.template's time line: how much the line is
+worth for replies that fit the moment (time group, lib.timefit).
 
     python -m lib.evaluate run --profile sample-cpu            # table + report + blind test
     python -m lib.evaluate blind --n 12 --out outputs/report/blind_test.html
@@ -9,26 +12,20 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import difflib
 import json
-import math
 import random
 import sys
 import time
-from collections import Counter, defaultdict
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from lib import blind, config, dataset, models, report, runs, style, tiny
+from lib import blind, config, dataset, models, report, runs, scores, tiny
 from lib.chat import build_prompt, cut_at_markers, turn_markers
-from lib.guards import is_echo, is_empty, is_loop, is_self_repeat, split_bubbles
 from lib.report import STYLE_SYSTEMS, SYSTEMS
+from lib.template import is_time_line
 
-MEMO_MIN_CHARS = 8        # shorter replies ("ㅇㅇ", "ㅋㅋㅋ") recur naturally; copying them is not memorising
-MEMO_RATIO = 0.9          # difflib ratio above this against one training target = near-verbatim copy
-MEMO_NGRAM = 5            # char n-grams used to find candidate targets before difflib
 GENERATE_KEYS = ("max_new_tokens", "temperature", "top_p", "top_k", "repetition_penalty", "no_repeat_ngram_size")
 
 
@@ -36,7 +33,9 @@ GENERATE_KEYS = ("max_new_tokens", "temperature", "top_p", "top_k", "repetition_
 
 def load_prompts(dataset_dir: str | Path, n: int | None = 200, seed: int = 0,
                  context_turns: int | None = None) -> list[dict]:
-    """Validation rows as prompts: `history` (messages before my reply), `her` (her last turn), `real`.
+    """Validation rows as prompts: `history` (messages before my reply, the time line last when the dataset
+    has it), `her` (her last turn), `real`, `hour` and `gap_hours` (her time fields; None in a dataset
+    built before them).
 
     Takes a seeded subset when there are more than `n` rows, so the same prompts are used every run
     and the base and tuned systems always answer the same questions. `context_turns` keeps only the
@@ -56,10 +55,13 @@ def load_prompts(dataset_dir: str | Path, n: int | None = 200, seed: int = 0,
             raise ValueError(f"{dataset_dir} validation row {i}: last message must be the assistant reply")
         history = [dict(role=m["role"], content=m["content"]) for m in msgs[:-1]]
         if context_turns:
-            system = [m for m in history[:1] if m["role"] == "system"]
-            history = system + [m for m in history if m["role"] != "system"][-context_turns:]
+            system = [m for m in history[:1] if m["role"] == "system" and not is_time_line(m)]
+            history = system + [m for m in history if m["role"] != "system"][-context_turns:] + \
+                [m for m in history[-1:] if is_time_line(m)]
         her = next((m["content"] for m in reversed(history) if m["role"] == "user"), "")
-        out.append({"id": i, "history": history, "her": her, "real": msgs[-1]["content"]})
+        her_time = rows[i].get("her_time")
+        out.append({"id": i, "history": history, "her": her, "real": msgs[-1]["content"],
+                    "hour": int(her_time[11:13]) if her_time else None, "gap_hours": rows[i].get("gap_hours")})
     return out
 
 
@@ -94,18 +96,25 @@ def load_model(adapter_dir: str | Path, device: str = "cpu"):
     return model, tok
 
 
-def _prompt_texts(tok, prompts: list[dict], max_prompt_tokens: int) -> list[str]:
+def time_line_of(history: list[dict]) -> str | None:
+    return next((m["content"] for m in history if is_time_line(m)), None)
+
+
+def _prompt_texts(tok, prompts: list[dict], max_prompt_tokens: int, time_line: bool = True) -> list[str]:
     texts = []
-    for p in prompts:  # a dataset system line goes to build_prompt's `system`, the history holds turns only
-        system = next((m["content"] for m in p["history"] if m["role"] == "system"), None)
+    for p in prompts:  # the dataset's system lines go to build_prompt, the history holds turns only
+        system = next((m["content"] for m in p["history"] if m["role"] == "system" and not is_time_line(m)), None)
         turns = [m for m in p["history"] if m["role"] != "system"]
-        texts.append(build_prompt(tok, turns, max_prompt_tokens=max_prompt_tokens, system=system))
+        texts.append(build_prompt(tok, turns, max_prompt_tokens=max_prompt_tokens, system=system,
+                                  time_line=time_line_of(p["history"]) if time_line else None))
     return texts
 
 
 def generate(model, tok, prompts: list[dict], *, generation: dict | None = None, batch_size: int = 32,
-             max_prompt_tokens: int = 192, seed: int = 0, progress: bool = True, desc: str = "generate") -> list[str]:
-    """One reply per prompt, batched with left padding; raw model output cut at the turn's end.
+             max_prompt_tokens: int = 192, seed: int = 0, progress: bool = True, desc: str = "generate",
+             time_line: bool = True) -> list[str]:
+    """One reply per prompt, batched with left padding; raw model output cut at the turn's end;
+    `time_line=False` drops the time line from the prompts' system line.
 
     The app's guards and regeneration are deliberately not applied: evaluation reports how often the
     model itself fails, which the guards would hide.
@@ -118,7 +127,7 @@ def generate(model, tok, prompts: list[dict], *, generation: dict | None = None,
     do_sample = gen.get("temperature", 0) > 0
     if not do_sample:
         gen.pop("temperature", None), gen.pop("top_p", None)
-    texts = _prompt_texts(tok, prompts, max_prompt_tokens)
+    texts = _prompt_texts(tok, prompts, max_prompt_tokens, time_line)
     tok.padding_side = "left"
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token
@@ -139,8 +148,9 @@ def generate(model, tok, prompts: list[dict], *, generation: dict | None = None,
 
 
 def reply_nll(model, tok, prompts: list[dict], *, batch_size: int = 16, max_length: int = 256,
-              progress: bool = True, desc: str = "loss") -> tuple[float, int]:
-    """(mean NLL per token, token count) of my real replies given their context, as in training.
+              progress: bool = True, desc: str = "loss") -> tuple[np.ndarray, np.ndarray]:
+    """Per prompt: (summed NLL, token count) of my real reply given its context, as in training; their
+    ratio over a set of prompts is its loss.
 
     The chat template marks only the final assistant turn with `{% generation %}`, so its assistant
     mask selects exactly the tokens training scored; long contexts are cut from the left.
@@ -158,7 +168,7 @@ def reply_nll(model, tok, prompts: list[dict], *, batch_size: int = 16, max_leng
                                add_special_tokens=False)["input_ids"])
             mask = [0] * n_prompt + [1] * (len(ids) - n_prompt)
         seqs.append((ids[-max_length:], mask[-max_length:]))
-    total, count = 0.0, 0
+    sums, counts = np.zeros(len(seqs)), np.zeros(len(seqs), dtype=np.int64)
     device = next(model.parameters()).device
     pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
     for start in tqdm(range(0, len(seqs), batch_size), desc=desc, disable=not progress, unit="batch"):
@@ -175,113 +185,12 @@ def reply_nll(model, tok, prompts: list[dict], *, batch_size: int = 16, max_leng
             logits = model(input_ids=ids.to(device), attention_mask=att.to(device)).logits.float()
         logits, lab = logits[:, :-1], lab[:, 1:].to(device)
         loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), lab.reshape(-1),
-                                                 ignore_index=-100, reduction="sum")
-        total += float(loss)
-        count += int((lab != -100).sum())
-    if count == 0:
+                                                 ignore_index=-100, reduction="none").view(lab.shape)
+        sums[start:start + len(batch)] = loss.sum(dim=1).double().cpu().numpy()
+        counts[start:start + len(batch)] = (lab != -100).sum(dim=1).cpu().numpy()
+    if counts.sum() == 0:
         raise ValueError("no reply tokens to score: is the chat template's final assistant turn empty?")
-    return total / count, count
-
-
-# ----------------------------------------------------------------------------- speaker classifier
-
-class SpeakerClassifier:
-    """Char n-gram TF-IDF + logistic regression telling my turns (1) from hers (0).
-
-    Character n-grams need no Korean tokenizer and catch exactly what style is made of: ㅋㅋ, 요, ?!,
-    emoji, spacing habits. Trained on the train split only; scored on held-out real turns.
-    """
-
-    def __init__(self, ngram_range=(1, 3), C: float = 2.0):
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.linear_model import LogisticRegression
-        from sklearn.pipeline import make_pipeline
-
-        self.pipe = make_pipeline(
-            TfidfVectorizer(analyzer="char_wb", ngram_range=ngram_range, min_df=2, sublinear_tf=True),
-            LogisticRegression(C=C, max_iter=2000, class_weight="balanced"),
-        )
-
-    def fit(self, mine: list[str], hers: list[str]) -> "SpeakerClassifier":
-        if len(mine) < 5 or len(hers) < 5:
-            raise ValueError(f"speaker classifier needs at least 5 turns per speaker, got {len(mine)} mine / {len(hers)} hers")
-        self.pipe.fit(mine + hers, [1] * len(mine) + [0] * len(hers))
-        return self
-
-    def p_me(self, texts: list[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros(0)
-        return self.pipe.predict_proba([t if t.strip() else " " for t in texts])[:, 1]
-
-    def accuracy(self, mine: list[str], hers: list[str]) -> float:
-        p = self.p_me(mine + hers)
-        y = np.array([1] * len(mine) + [0] * len(hers))
-        return float(((p > 0.5) == y).mean())
-
-
-# ----------------------------------------------------------------------------- failures, memorisation, diversity
-
-class MemoryIndex:
-    """Training targets, searchable for verbatim and near-verbatim copies (char 5-grams, then difflib)."""
-
-    def __init__(self, targets: list[str], n: int = MEMO_NGRAM):
-        self.n = n
-        self.targets = list(dict.fromkeys(_norm(t) for t in targets))
-        self.exact = set(self.targets)
-        self.grams: dict[str, list[int]] = defaultdict(list)
-        for i, t in enumerate(self.targets):
-            for g in set(_ngrams(t, n)):
-                self.grams[g].append(i)
-
-    def best_match(self, text: str) -> tuple[float, str]:
-        """(difflib ratio, target) of the closest training target among those sharing char n-grams."""
-        t = _norm(text)
-        if t in self.exact:
-            return 1.0, t
-        hits = Counter(i for g in set(_ngrams(t, self.n)) for i in self.grams.get(g, ()))
-        best = (0.0, "")
-        for i, _ in hits.most_common(8):
-            r = difflib.SequenceMatcher(None, t, self.targets[i], autojunk=False).ratio()
-            if r > best[0]:
-                best = (r, self.targets[i])
-        return best
-
-    def is_copy(self, text: str) -> bool:
-        t = _norm(text)
-        return len(t) >= MEMO_MIN_CHARS and self.best_match(t)[0] > MEMO_RATIO
-
-
-def _norm(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _ngrams(text: str, n: int) -> list[str]:
-    return [text[i:i + n] for i in range(len(text) - n + 1)]
-
-
-BROKEN_MARKS = ("\ufffd", "<|", "|>", "</s>", "<s>", "[UNK]", "<unk>", "<pad>")
-
-
-def failure_flags(reply: str, prompt: dict, memory: MemoryIndex) -> dict[str, bool]:
-    """Which failures a raw reply shows: the app's guards (whole turn or any bubble, as the app checks
-    bubbles), plus memorisation and broken output (template or byte-fallback debris)."""
-    parts = [reply, *split_bubbles(reply)]
-    bot_turns = [m["content"] for m in prompt["history"] if m["role"] == "assistant"]
-    flags = {
-        "echo": any(is_echo(p, prompt["her"]) for p in parts),
-        "self_repeat": any(is_self_repeat(p, bot_turns) for p in parts),
-        "loop": bool(is_loop(reply)),
-        "empty_or_broken": bool(is_empty(reply)) or any(m in reply for m in BROKEN_MARKS),
-        "memorised": memory.is_copy(reply),
-    }
-    flags["any_failure"] = any(flags.values())
-    return flags
-
-
-def distinct_n(texts: list[str], n: int) -> float:
-    """Unique word n-grams / all word n-grams over a set of replies (higher = more varied)."""
-    grams = [tuple(w[i:i + n]) for t in texts for w in [t.split()] for i in range(len(w) - n + 1)]
-    return len(set(grams)) / len(grams) if grams else 0.0
+    return sums, counts
 
 
 # ----------------------------------------------------------------------------- the table
@@ -290,7 +199,8 @@ def evaluate(adapter_dir: str | Path | None, dataset_dir: str | Path, n_prompts:
              generation: dict | None = None, batch_size: int = 32, max_prompt_tokens: int = 192,
              max_length: int = 256, context_turns: int | None = None, seed: int = 0, device: str = "cpu",
              progress: bool = True) -> pd.DataFrame:
-    """Tidy table (`group, metric, system, value`) comparing base and tuned replies with my real ones.
+    """Tidy table (`slice, group, metric, system, value`) comparing base and tuned replies with my real
+    ones, on all prompts (slice `all`) and on those whose real reply never occurs in training (`new`).
 
     `table.attrs["samples"]` holds the prompts with the real, base and tuned replies (masked text, as
     in the dataset) for the report and the blind test; `table.attrs["timing"]` the seconds per stage.
@@ -304,57 +214,51 @@ def evaluate(adapter_dir: str | Path | None, dataset_dir: str | Path, n_prompts:
     timing = {"load": time.perf_counter() - t0}
 
     replies, nll = {"real": [p["real"] for p in prompts]}, {}
+    timed = any(time_line_of(p["history"]) for p in prompts)
     for system in ("tuned", "base"):
         t = time.perf_counter()
         ctx = model.disable_adapter() if system == "base" else _merged(model)
         with ctx:
-            replies[system] = generate(model, tok, prompts, generation=generation, batch_size=batch_size,
-                                       max_prompt_tokens=max_prompt_tokens, seed=seed, progress=progress,
-                                       desc=f"{system} replies")
+            kw = dict(generation=generation, batch_size=batch_size, max_prompt_tokens=max_prompt_tokens, seed=seed,
+                      progress=progress)
+            replies[system] = generate(model, tok, prompts, desc=f"{system} replies", **kw)
+            if system == "tuned" and timed:
+                replies["tuned_no_time"] = generate(model, tok, prompts, desc="tuned replies, no time line",
+                                                    time_line=False, **kw)
             nll[system] = reply_nll(model, tok, prompts, batch_size=max(1, batch_size // 2),
                                     max_length=max_length, progress=progress, desc=f"{system} loss")
         timing[system] = time.perf_counter() - t
 
     t = time.perf_counter()
-    rows: list[tuple[str, str, str, float]] = []
-    for system, (loss, ntok) in nll.items():
-        rows += [("loss", "val_loss", system, loss), ("loss", "perplexity", system, math.exp(min(loss, 50)))]
-    rows.append(("loss", "reply_tokens", "real", float(nll["tuned"][1])))
-
     texts = {**replies, "her": [p["her"] for p in prompts]}
-    feats = {s: style.features(texts[s]) for s in STYLE_SYSTEMS}
-    for s in STYLE_SYSTEMS:
-        rows += [("style", k, s, v) for k, v in style.rates(texts[s]).items()]
-        if s != "real":
-            rows += [("style distance", k, s, v) for k, v in style.distances(feats["real"], feats[s]).items()]
-
     train_mine, train_hers = _turns(train_rows)
     val_mine, val_hers = _turns(dsd["validation"])
-    clf = SpeakerClassifier().fit(train_mine, train_hers)
-    rows.append(("classifier", "heldout_accuracy", "real", clf.accuracy(val_mine, val_hers)))
+    clf = scores.SpeakerClassifier().fit(train_mine, train_hers)
     p_me = {s: clf.p_me(texts[s]) for s in STYLE_SYSTEMS}
-    for s in STYLE_SYSTEMS:
-        rows.append(("classifier", "share_attributed_to_me", s, float((p_me[s] > 0.5).mean())))
-        rows.append(("classifier", "mean_p_me", s, float(p_me[s].mean())))
-
-    memory = MemoryIndex([r["messages"][-1]["content"] for r in train_rows])
-    flags = {s: pd.DataFrame([failure_flags(r, p, memory) for r, p in zip(replies[s], prompts)]) for s in SYSTEMS}
-    for s in SYSTEMS:
-        rows += [("failure", k, s, float(v)) for k, v in flags[s].mean().items()]
-    for s in SYSTEMS:
-        rows += [("diversity", "distinct_1", s, distinct_n(replies[s], 1)),
-                 ("diversity", "distinct_2", s, distinct_n(replies[s], 2))]
+    memory = scores.MemoryIndex([r["messages"][-1]["content"] for r in train_rows])
+    flags = {s: pd.DataFrame([scores.failure_flags(r, p, memory) for r, p in zip(replies[s], prompts)])
+             for s in SYSTEMS}
+    known = all(p["hour"] is not None for p in prompts)
+    shared = dict(p_me=p_me, flags=flags, nll=nll, heldout_accuracy=clf.accuracy(val_mine, val_hers),
+                  style_systems=STYLE_SYSTEMS, systems=SYSTEMS, hours=[p["hour"] for p in prompts] if known else None,
+                  gaps=[p["gap_hours"] for p in prompts])
+    new = np.array([not memory.seen(r) for r in replies["real"]], dtype=bool)
+    rows = [(name, *r) for name, idx in (("all", np.arange(len(prompts))), ("new", np.flatnonzero(new)))
+            for r in scores.slice_rows(idx, texts, **shared)]
     timing["metrics"] = time.perf_counter() - t
     timing["total"] = time.perf_counter() - t0
 
-    table = pd.DataFrame(rows, columns=["group", "metric", "system", "value"])
+    table = pd.DataFrame(rows, columns=["slice", "group", "metric", "system", "value"])
     samples = []
     for i, p in enumerate(prompts):
-        sample = {"id": p["id"], "history": p["history"], "her": p["her"]}
+        sample = {"id": p["id"], "history": p["history"], "her": p["her"], "time_line": time_line_of(p["history"]),
+                  "new": bool(new[i])}
         for s in SYSTEMS:
             sample[s] = replies[s][i]
             sample[f"p_me_{s}"] = round(float(p_me[s][i]), 3)
             sample[f"fail_{s}"] = [k for k, v in flags[s].iloc[i].items() if v and k != "any_failure"]
+        if "tuned_no_time" in replies:
+            sample["tuned_no_time"] = replies["tuned_no_time"][i]
         samples.append(sample)
     table.attrs.update(samples=samples, timing=timing, n_prompts=len(prompts), adapter=str(adapter_dir),
                        dataset=str(dataset_dir))

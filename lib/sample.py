@@ -7,7 +7,7 @@ Style comes from HOW they write, not from a list of sentences: each message is c
 and slots (lib.sample_text), then their habits are applied on top. He answers in 1-4 short 반말 bubbles
 (reactions, answers, questions back, fillers, ㅋ runs of any length, emoji, typos and spacing slips); she
 writes longer ~요 sentences with ㅎㅎ. Time habits mostly only lib.template's time line gives away: his
-first answer of a morning opens with 굿모닝 whatever she asked, late at night he winds down (슬슬 자야겠다),
+answers of a morning open with 굿모닝 or say he just woke up, late at night he winds down (슬슬 자야겠다),
 and when she writes again hours after he left her unanswered (오빠? … 2-5 h later, or next morning) he
 apologises (미안 이제 봤어 ㅠ). `reuse_share` measures how many of his replies are new sentences.
 
@@ -35,12 +35,7 @@ START = datetime(2025, 3, 3)     # a Monday
 DAYS = 122                       # ~4 months
 SAVED_AT = datetime(2025, 7, 3, 0, 12, 41)
 FULL_FORMATS = ("pc_ko",)  # the pipeline default holds the whole chat ...
-WINDOW_DAYS = 56           # ... the other formats its first 8 weeks, to keep data/sample/ under 2 MB
-NUDGE_AFTER = (120, 300)   # minutes until she writes again when he has not answered (he then apologises)
-LAST_NUDGE = 23 * 60 + 30  # ... but not after 23:30: later, she waits for the morning
-P_MISS = 0.3               # share of non-morning sessions that end with a message he does not see
-P_GREET = 0.85             # his first answer of a morning opens with good morning
-P_NIGHT_TAIL = 0.5         # a late answer (22:00-03:00) ends with winding down
+WINDOW_DAYS = 49           # ... the other formats its first 7 weeks, to keep data/sample/ under 2 MB
 
 # ---------------------------------------------------------------------------------------------
 # Fake personal data. planted.json lists every raw value so the privacy tests can prove none leaks.
@@ -132,18 +127,25 @@ def _his_style(rng: random.Random, parts: list[str], laugh: bool = True) -> list
 
 
 def _his_reply(rng: random.Random, topic: str, thread: int, slot: str = "", values: dict | None = None,
-               greet: bool = False, late: bool = False) -> list[str]:
-    """His answer to her message (a thread of `topic`): [reaction or good morning] answer [second thought |
-    question back] [late at night: winding down]."""
+               greet: bool = False, hour: int | None = None) -> list[str]:
+    """His answer to her message (a thread of `topic`) at `hour`: [good morning | early: just woke up | late:
+    winding down | a reaction] answer [second thought | question back]."""
     t = T.TOPICS[topic]
     answers = t["threads"][thread][1]
     parts = []
-    if greet and rng.random() < P_GREET:
+    habit = next((tails for hours, p, tails in ((T.LATE, T.P_WINDING_DOWN, T.WINDING_DOWN),
+                                                (T.EARLY, T.P_WAKING, T.WAKING))
+                  if hour in hours and rng.random() < p), None)
+    if greet and rng.random() < T.P_GREET:
         parts.append(rng.choice(T.GREETING))
+    elif habit:  # the time habit comes first, before he answers
+        parts.append(_fill(rng, rng.choice(habit)))
     elif rng.random() < 0.42:
         parts.append(rng.choice(T.REACT[t["mood"]]))
     first, second = rng.sample(answers, 2)
     parts.append(_clause(rng, *first, values=values))
+    if habit and len(parts) == 2 and rng.random() < 0.5:  # often in one breath: "슬슬 자야겠다 근데 그거 재밌어?"
+        parts[-2:] = [" ".join(parts[-2:])]
     r = rng.random()
     if r < 0.28 and t["back"] and not first[2]:
         parts.append(_clause(rng, *rng.choice(t["back"]), values=values))
@@ -152,8 +154,6 @@ def _his_reply(rng: random.Random, topic: str, thread: int, slot: str = "", valu
     elif r < 0.58:
         extras = [e for e in T.EXTRAS if slot == "night" or "졸리" not in e[0]]
         parts.append(_clause(rng, *rng.choice(extras)))
-    if late and rng.random() < P_NIGHT_TAIL:
-        parts = parts[:2] + [_fill(rng, rng.choice(T.NIGHT_TAIL))]
     return _his_style(rng, parts)
 
 
@@ -233,7 +233,7 @@ def _exchange(w: _Writer, t: datetime, topic: str, thread: int, slot: str, greet
     said = {}  # the slot values she used: his answer names the same movie, food, day
     t = w.say(t, HER, _her_msg(rng, topic, thread, said), 0.3)
     t += timedelta(minutes=_latency(rng))
-    t = w.say(t, ME, _his_reply(rng, topic, thread, slot, said, greet, late=t.hour >= 22 or t.hour < 3), 0.15)
+    t = w.say(t, ME, _his_reply(rng, topic, thread, slot, said, greet, t.hour), 0.15)
     if rng.random() < 0.45:  # her reaction, often his closing word
         t += timedelta(minutes=_latency(rng))
         follow = _fill(rng, rng.choice(T.HER_REACT))
@@ -291,14 +291,14 @@ def _session(w: _Writer, t: datetime, slot: str, specials: list, pending: tuple 
         else:
             t, greet = _exchange(w, t, topic, thread, slot, greet), False
     t += timedelta(minutes=rng.randint(1, 5))
-    if may_miss and slot != "morning" and not pending and rng.random() < P_MISS:  # he won't see it for hours
+    if may_miss and slot != "morning" and not pending and rng.random() < T.P_MISS:  # he won't see it for hours
         said = {}
         asked = t = w.say(t, HER, _her_msg(rng, *first, said), 0.3)
-        room = LAST_NUDGE - (t.hour * 60 + t.minute if t.hour >= 3 else LAST_NUDGE)
-        if room < NUDGE_AFTER[0]:
+        room = T.LAST_NUDGE - (t.hour * 60 + t.minute if t.hour >= 3 else T.LAST_NUDGE)
+        if room < T.NUDGE_AFTER[0]:
             return t, (asked, *first, said)  # too late for today
         # hours later she writes again: "오빠?", or just a new message as if nothing happened; he sees it
-        t += timedelta(minutes=rng.randint(NUDGE_AFTER[0], min(NUDGE_AFTER[1], room)))
+        t += timedelta(minutes=rng.randint(T.NUDGE_AFTER[0], min(T.NUDGE_AFTER[1], room)))
         if rng.random() < 0.6:
             w.add(t, HER, rng.choice(T.HER_NUDGE))
         else:

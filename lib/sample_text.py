@@ -268,8 +268,17 @@ GREETING = ["굿모닝", "굿모닝~", "좋은 아침", "모닝", "굿모닝 굿
 GREETING_Q = [("[잘 잤|푹 잤|일어났]", "past"), ("[오늘도|오늘] 출근", "ha")]
 SIGNOFF = [("[나도|나도 이제|난 이제] [잘게|자야겠다|누울게]", "none"), ("[잘 자|잘자|굿밤|굿나잇|푹 자|꿈에서 봐|좋은 꿈 꿔|꿈나라 가자]", "none"),
            ("[내일|낼] [또 연락할게|아침에 톡할게|일찍 일어나야 돼]", "none")]
-NIGHT_TAIL = ["[슬슬|이제|나 이제|난 이제] [자야겠다|잘게|누울게]", "[졸려서|눈 감겨서|피곤해서] [먼저 잘게|이제 누울게|자야겠다]",
-              "[벌써|헐 벌써] [잘 시간이네|잘 시간이다]", "[내일|낼] [출근해야 돼서|일찍 나가야 돼서] [자야겠다|잘게]"]  # late, on any topic
+# How often the habits show (lib.sample); the hour of his answer decides which opener
+P_MISS = 0.3               # share of non-morning sessions that end with a message he does not see
+NUDGE_AFTER = (120, 300)   # minutes until she writes again when he has not answered (he then apologises)
+LAST_NUDGE = 23 * 60 + 30  # ... but not after 23:30: later, she waits for the morning
+P_GREET = 0.9              # his first answer of a morning opens with good morning
+EARLY, P_WAKING = range(5, 11), 0.6    # a morning answer opens with waking up
+LATE, P_WINDING_DOWN = (22, 23, 0, 1, 2), 0.7  # a late answer opens with winding down
+WAKING = ["[나 방금|난 이제 막|나 아까] 일어났[어|음|다]", "[어제|어젯밤에] [잘|푹] 잤어?", "[오늘|아침에] [일찍|겨우] 일어났[어|다|음]",
+          "일어났는데 [너 생각나더라|너 생각났어]", "[지금|방금] 일어났는데 [졸려|정신없다|벌써 피곤하다]"]
+WINDING_DOWN = ["[슬슬|이제|나 이제|난 이제] [자야겠다|잘게|누울게]", "[졸려서|눈 감겨서|피곤해서] [먼저 잘게|이제 누울게|자야겠다]",
+                "[벌써|헐 벌써] [잘 시간이네|잘 시간이다]", "[내일|낼] [출근해야 돼서|일찍 나가야 돼서] [자야겠다|잘게]"]  # late, any topic
 HER_SIGNOFF = ["오빠 저 이제 잘게요", "이제 자려고 누웠어요, 오빠도 일찍 자요", "내일 일찍 일어나야 해서 먼저 잘게요",
                "오빠도 잘 자요", "좋은 꿈 꿔요", "졸려서 이제 자야겠어요"]
 SORRY = ["[미안|헐 미안|아 미안|미안미안|ㅠㅠ 미안]", "[이제 봤어|지금 봤다|폰을 못 봤어|카톡 이제 봤어|정신없어서 못 봤어]",

@@ -16,7 +16,7 @@ from lib.template import MIN_GAP_HOURS
 
 PHRASES = {
     "morning": re.compile(r"굿모닝|좋은 ?아침|모닝|잘 ?잤|푹 ?잤|일어났|아침 먹었"),
-    "night": re.compile(r"잘 ?자|굿밤|굿나잇|좋은 꿈|꿈나라|꿈에서|잘게|자야겠|누울게|잘 시간|자러 가"),
+    "night": re.compile(r"잘 ?자|굿밤|굿나잇|좋은 ?꿈|꿈나라|꿈에서|잘게|자야겠|누울게|잘 시간|자러 가"),
     "sorry": re.compile(r"미안|이제 봤|지금 봤|못 봤|늦게 봤|답장 늦|연락 못 했"),
 }
 MORNING_HOURS = range(5, 13)

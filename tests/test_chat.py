@@ -198,8 +198,8 @@ def test_build_prompt_trims_oldest_turns_to_the_budget(tok):
     assert chat.count_tokens(tok, short) <= budget and short.endswith("마지막 메시지예요\n나:")
     assert full.endswith(short)                                  # only whole old turns dropped
     # the earliest start that fits: one more turn would break the budget
-    longer = full[:len(full) - len(short)].rstrip("\n").rsplit("\n", 1)[-1]
-    assert chat.count_tokens(tok, longer + "\n" + short) > budget
+    kept = next(i for i in range(len(history)) if build_prompt(tok, history[i:], max_prompt_tokens=100_000) == short)
+    assert kept > 0 and chat.count_tokens(tok, build_prompt(tok, history[kept - 1:], max_prompt_tokens=100_000)) > budget
     # her last message is never cut, even when it alone is over budget
     huge = "아주 긴 메시지 " * 100
     assert build_prompt(tok, history + [{"role": "user", "content": huge}], max_prompt_tokens=10) \

@@ -1,5 +1,6 @@
-"""lib.evaluate: metrics on hand-made replies, the blind-test page, and the end-to-end style test
-(the tiny stand-in tuned on the fictional couple must sound more like 이도윤 than the untuned one)."""
+"""lib.evaluate: metrics on hand-made replies, the blind-test page, and the end-to-end tests: the tiny
+stand-in tuned on the fictional couple must sound more like 이도윤 than the untuned one on replies it never
+saw in training, and its replies must fit the moment better with the time line than without."""
 from __future__ import annotations
 
 import json
@@ -12,7 +13,7 @@ import time
 import pandas as pd
 import pytest
 
-from lib import blind, dataset, report, style
+from lib import blind, dataset, report, scores, style, timefit
 from lib import evaluate as ev
 
 HIS = ["ㅋㅋㅋㅋ 진짜?", "아니 나 지금 일어났어 ㅋㅋ", "배고파\n뭐 먹지 😋", "ㅇㅇ 알겠어", "헐 대박 ㅋㅋㅋ"]
@@ -22,14 +23,14 @@ HERS = ["오빠 오늘 뭐 해요?", "저는 지금 퇴근하고 있어요", "�
 # ----------------------------------------------------------------------------- metrics, no model
 
 def test_distinct_n_counts_unique_word_ngrams():
-    assert ev.distinct_n(["a b a b"], 1) == 0.5
-    assert ev.distinct_n(["a b a b"], 2) == pytest.approx(2 / 3)
-    assert ev.distinct_n(["x y", "x y"], 2) == 0.5
-    assert ev.distinct_n([""], 1) == 0.0
+    assert scores.distinct_n(["a b a b"], 1) == 0.5
+    assert scores.distinct_n(["a b a b"], 2) == pytest.approx(2 / 3)
+    assert scores.distinct_n(["x y", "x y"], 2) == 0.5
+    assert scores.distinct_n([""], 1) == 0.0
 
 
 def test_memory_index_finds_verbatim_and_near_copies_but_not_short_or_new_replies():
-    mem = ev.MemoryIndex(["오늘 회사에서 진짜 너무 피곤했어 ㅋㅋ", "ㅇㅇ", "주말에 영화 보러 갈래?"])
+    mem = scores.MemoryIndex(["오늘 회사에서 진짜 너무 피곤했어 ㅋㅋ", "ㅇㅇ", "주말에 영화 보러 갈래?"])
     assert mem.is_copy("오늘 회사에서 진짜 너무 피곤했어 ㅋㅋ")            # verbatim
     assert mem.is_copy("오늘  회사에서 진짜 너무 피곤했어ㅋㅋ")             # spacing differs only
     assert mem.is_copy("오늘 회사에서 진짜 너무 피곤했다 ㅋㅋ")             # one syllable changed
@@ -38,18 +39,38 @@ def test_memory_index_finds_verbatim_and_near_copies_but_not_short_or_new_replie
     assert mem.best_match("주말에 영화 보러 갈래")[0] > 0.9
 
 
+def test_new_replies_are_those_never_said_in_training_whatever_the_spacing_or_laugh_length():
+    mem = scores.MemoryIndex(["ㅋㅋㅋ 나도 배고파", "응 굿모닝", "😂"])
+    assert mem.seen("ㅋㅋㅋㅋㅋ 나도  배고파!!") and mem.seen("응 굿모닝~") and mem.seen("😂")
+    assert not mem.seen("나도 배고파 죽겠다") and not mem.seen("굿모닝") and not mem.seen("🤣")
+
+
+def test_time_phrases_fit_the_hour_and_the_silence_before_her_message():
+    assert timefit.kinds("굿모닝 ㅋㅋ 잘 잤어?") == {"morning"} and timefit.kinds("미안 ㅠ 슬슬 자야겠다") == {"sorry", "night"}
+    assert timefit.fit("굿모닝 ㅋㅋ", hour=8, gap_hours=9) is True
+    assert timefit.fit("굿모닝 ㅋㅋ", hour=23, gap_hours=0.1) is False
+    assert timefit.fit("슬슬 자야겠다 잘 자", hour=0, gap_hours=None) is True
+    assert timefit.fit("미안 이제 봤어", 15, 4.2) is True and timefit.fit("미안 이제 봤어", 15, 0.2) is False
+    assert timefit.fit("미안 ㅠ 잘 자", 23, 0.5) is False        # one phrase that does not fit is enough
+    assert timefit.fit("배고파", 8, 9) is None                    # says nothing about the time
+    got = timefit.scores(replies=["굿모닝", "배고파", "잘 자", "ㅋㅋ"], real=["굿모닝 ㅋㅋ", "잘 자", "ㅋㅋ", "ㅇㅇ"],
+                         hours=[8, 23, 13, 13], gaps=[9, 0, 0, 0])
+    # timed prompts: the first two (their real reply has a time phrase); "배고파" does not fit the night
+    assert got == {"appropriate": 0.5, "misplaced": 0.25, "prompts": 2.0}
+
+
 def test_failure_flags_use_the_app_guards_and_catch_template_debris():
-    mem = ev.MemoryIndex(["완전 새로운 문장을 하나 적어둔다"])
+    mem = scores.MemoryIndex(["완전 새로운 문장을 하나 적어둔다"])
     prompt = {"her": "오늘 저녁에 뭐 먹을지 정했어요?", "history": [
         {"role": "user", "content": "오빠 뭐 해요"}, {"role": "assistant", "content": "그냥 누워서 유튜브 보는 중"},
         {"role": "user", "content": "오늘 저녁에 뭐 먹을지 정했어요?"}]}
-    assert ev.failure_flags("오늘 저녁에 뭐 먹을지 정했어요?", prompt, mem)["echo"]
-    assert ev.failure_flags("ㅋㅋ\n그냥 누워서 유튜브 보는 중", prompt, mem)["self_repeat"]
-    assert ev.failure_flags("배고파 배고파 배고파 배고파 배고파", prompt, mem)["loop"]
-    assert ev.failure_flags("  ", prompt, mem)["empty_or_broken"]
-    assert ev.failure_flags("치킨 <|endoftext|>", prompt, mem)["empty_or_broken"]
-    assert ev.failure_flags("완전 새로운 문장을 하나 적어둔다", prompt, mem)["memorised"]
-    fine = ev.failure_flags("치킨 먹자 ㅋㅋ", prompt, mem)
+    assert scores.failure_flags("오늘 저녁에 뭐 먹을지 정했어요?", prompt, mem)["echo"]
+    assert scores.failure_flags("ㅋㅋ\n그냥 누워서 유튜브 보는 중", prompt, mem)["self_repeat"]
+    assert scores.failure_flags("배고파 배고파 배고파 배고파 배고파", prompt, mem)["loop"]
+    assert scores.failure_flags("  ", prompt, mem)["empty_or_broken"]
+    assert scores.failure_flags("치킨 <|endoftext|>", prompt, mem)["empty_or_broken"]
+    assert scores.failure_flags("완전 새로운 문장을 하나 적어둔다", prompt, mem)["memorised"]
+    fine = scores.failure_flags("치킨 먹자 ㅋㅋ", prompt, mem)
     assert not fine.pop("any_failure") and not any(fine.values())
 
 
@@ -65,7 +86,7 @@ def test_style_distances_are_zero_for_the_same_replies_and_large_between_the_two
 
 def test_speaker_classifier_needs_both_speakers():
     with pytest.raises(ValueError, match="at least 5 turns per speaker"):
-        ev.SpeakerClassifier().fit(HIS[:2], HERS)
+        scores.SpeakerClassifier().fit(HIS[:2], HERS)
 
 
 # ----------------------------------------------------------------------------- blind test page
@@ -144,16 +165,20 @@ def evaluated(tiny_adapter, sample_dataset_dir):
     return table, time.perf_counter() - t0
 
 
-def v(table, group, metric, system):
-    return report._get(table, group, metric, system)
+def v(table, group, metric, system, slice="all"):
+    return report._get(table, group, metric, system, slice)
 
 
 @pytest.mark.slow
 def test_evaluate_returns_a_tidy_table_with_every_metric(evaluated):
     table, seconds = evaluated
-    assert list(table.columns) == ["group", "metric", "system", "value"]
-    assert set(table.group) >= {"loss", "style", "style distance", "classifier", "failure", "diversity"}
-    assert set(table.system) == {"real", "base", "tuned", "her"}
+    assert list(table.columns) == ["slice", "group", "metric", "system", "value"]
+    assert set(table.slice) == {"all", "new"}
+    assert set(table.group) >= {"slice", "loss", "style", "style distance", "classifier", "failure", "diversity", "time"}
+    assert set(table.system) == {"real", "base", "tuned", "her", "tuned_no_time"}
+    for sl in ("all", "new"):  # every metric on both slices
+        assert set(table[table.slice == sl].groupby(["group", "metric", "system"]).groups) \
+            == set(table[table.slice == "all"].groupby(["group", "metric", "system"]).groups)
     for group, metrics in {"loss": ["val_loss", "perplexity"], "failure": ["echo", "self_repeat", "loop",
                            "empty_or_broken", "memorised", "any_failure"], "diversity": ["distinct_1", "distinct_2"],
                            "style": ["chars", "bubbles", "kk", "hh", "emoji", "emoticon", "question", "filler",
@@ -165,30 +190,88 @@ def test_evaluate_returns_a_tidy_table_with_every_metric(evaluated):
     samples = table.attrs["samples"]
     n_val = len(dataset.load(table.attrs["dataset"])["validation"])
     assert len(samples) == table.attrs["n_prompts"] == min(200, n_val)
-    assert all(set(s) >= {"history", "her", "real", "base", "tuned"} for s in samples)
+    assert all(set(s) >= {"history", "her", "real", "base", "tuned", "tuned_no_time", "time_line", "new"} for s in samples)
+    assert v(table, "slice", "prompts", "real", "new") == sum(s["new"] for s in samples) > 0.5 * len(samples)
+    # time-appropriateness: on the prompts whose real reply has a time phrase, which all fit (the persona)
+    assert v(table, "time", "prompts", "real") >= 30 and v(table, "time", "appropriate", "real") == 1.0
+    assert all(math.isfinite(v(table, "time", m, s)) for m in ("appropriate", "misplaced") for s in ("tuned", "tuned_no_time"))
+    train = [r["messages"][-1]["content"] for r in dataset.load(table.attrs["dataset"])["train"]]
+    seen = {scores.reply_key(t) for t in train}
+    assert all((scores.reply_key(s["real"]) not in seen) == s["new"] for s in samples)
     per_200 = seconds / len(samples) * 200
     assert per_200 < 120, f"{len(samples)} prompts took {seconds:.0f}s (issue 7 §4: 200 in under 2 minutes on CPU)"
 
 
 @pytest.mark.slow
-def test_tuned_stand_in_moves_toward_my_style(evaluated):
-    """Issue 7 §3: a broken training run or chat template must fail here, not just look worse.
+def test_tuned_stand_in_moves_toward_my_style_on_replies_it_never_saw(evaluated):
+    """Issue 7 §3, issue 14 §2: a broken training run or chat template must fail here, not just look worse.
+    Read on the new replies (real reply never in training), where copying his usual lines earns nothing.
 
-    Measured on the sample (tiny-neox, 60 QLoRA steps, 163 validation prompts): classifier share
-    0.45 -> 0.79, ~요 endings 0.55 -> 0.24, loss 2.17 -> 2.06, mean JS distance 0.30 -> 0.15.
-    The margins are about half of those moves.
+    Measured on the sample (tiny-neox, 60 QLoRA steps; 177 of 200 prompts new): classifier share
+    0.42 -> 0.81, ~요 endings 0.55 -> 0.29, loss 2.77 -> 2.69, mean JS distance 0.29 -> 0.20 (all prompts:
+    0.43 -> 0.80, 0.55 -> 0.31, 2.80 -> 2.72, 0.28 -> 0.20). The margins are about half of those moves.
     """
     table, _ = evaluated
-    share = {s: v(table, "classifier", "share_attributed_to_me", s) for s in ("base", "tuned", "real")}
-    polite = {s: v(table, "style", "ending=polite", s) for s in ("base", "tuned", "real")}
-    loss = {s: v(table, "loss", "val_loss", s) for s in ("base", "tuned")}
+    new = lambda group, metric, s: v(table, group, metric, s, "new")  # noqa: E731
+    share = {s: new("classifier", "share_attributed_to_me", s) for s in ("base", "tuned", "real")}
+    polite = {s: new("style", "ending=polite", s) for s in ("base", "tuned", "real")}
+    loss = {s: new("loss", "val_loss", s) for s in ("base", "tuned")}
     rates = [k for k, kind in style.FEATURE_KINDS.items() if kind != "length"]
-    dist = report.pivot(table, "style distance").loc[rates, ["base", "tuned"]].mean()
+    dist = report.pivot(table, "style distance", "new").loc[rates, ["base", "tuned"]].mean()
     msg = f"share me {share}, ~요 endings {polite}, loss {loss}, mean JS distance {dist.to_dict()}"
-    assert share["tuned"] >= share["base"] + 0.15, msg
-    assert polite["tuned"] <= polite["base"] - 0.10, msg
-    assert loss["tuned"] <= loss["base"] - 0.05, msg
-    assert dist["tuned"] <= 0.75 * dist["base"], msg
+    assert share["tuned"] >= share["base"] + 0.19, msg
+    assert polite["tuned"] <= polite["base"] - 0.13, msg
+    assert loss["tuned"] <= loss["base"] - 0.04, msg
+    assert dist["tuned"] <= dist["base"] - 0.045, msg
+    assert new("failure", "memorised", "tuned") <= 0.10, "the tuned stand-in copies training replies"
+
+
+def _timed_chat(days: int = 100):
+    """A chat where his reply depends on the time of her message and on nothing else: good morning at 8,
+    good night at 23, a plain answer at 14, to the same few messages of hers."""
+    import random
+    from datetime import datetime, timedelta
+
+    rng = random.Random(0)
+    hers = ["오빠 뭐 해요?", "오늘 미세먼지 진짜 심해요", "회사 언니가 청첩장 줬어요", "주말에 영화 볼래요?"]
+    his = {8: ["굿모닝 ㅋㅋ", "굿모닝~", "좋은 아침"], 14: ["ㅇㅋ ㅋㅋ", "오 좋다", "헐 진짜?"], 23: ["잘 자 ㅋㅋ", "나도 이제 잘게", "굿밤"]}
+    rows = []
+    for d in range(days):
+        for hour, replies in his.items():
+            for k in range(3):
+                at = datetime(2025, 3, 3, hour) + timedelta(days=d, minutes=10 * k)
+                rows += [(at, "최서연", rng.choice(hers)), (at + timedelta(minutes=1), "이도윤", rng.choice(replies))]
+    df = pd.DataFrame(rows, columns=["time", "speaker", "text"]).assign(kind="text")
+    df.attrs.update(title="최서연", saved_at=None, format="test", warnings=[], source="test")
+    return df
+
+
+@pytest.mark.slow
+def test_a_reply_that_depends_on_the_time_is_learned_from_the_time_line(tiny_base, tmp_path):
+    """Issue 14 §1, end to end: dataset time fields -> time line before the reply -> QLoRA -> prompt with the
+    line. On a chat where only the time tells morning from night, the tiny stand-in (100 steps, sample-cpu
+    settings) learns it: 0.92 of the timed validation replies fit the time with the line, 0.16 without
+    (misplaced 0.03 vs 0.30); the margin is about half that gap. A dropped or misplaced line fails here.
+    On the sample chat, where a habit is one bubble among others, 60 steps are not enough: 0.12 with the
+    line, 0.08 without (eval.md reports it and says so)."""
+    from lib import config, train
+
+    prof = config.load_profile("sample-cpu")
+    data = tmp_path / "data"
+    dataset.build(_timed_chat(), "이도윤", data, max_duplicate_targets=10 ** 6, progress=False)
+    run = train.train("tiny-neox", data, run_name="run", out_root=tmp_path / "runs", bnb=prof["bnb"], lora=prof["lora"],
+                      sft={**prof["sft"], "max_steps": 100}, generation=prof["generation"], point=False)
+    prompts = ev.load_prompts(data, 60)
+    model, tok = ev.load_model(run, "cpu")
+    got = {}
+    with ev._merged(model):
+        for with_line in (True, False):
+            replies = ev.generate(model, tok, prompts, generation=prof["generation"], progress=False, time_line=with_line)
+            got[with_line] = timefit.scores(replies, [p["real"] for p in prompts], [p["hour"] for p in prompts],
+                                            [p["gap_hours"] for p in prompts])
+    assert got[True]["prompts"] >= 30, got
+    assert got[True]["appropriate"] >= got[False]["appropriate"] + 0.38, got
+    assert got[True]["misplaced"] <= got[False]["misplaced"], got
 
 
 @pytest.mark.slow
@@ -196,7 +279,10 @@ def test_report_and_blind_page_from_a_real_run(evaluated, tmp_path):
     table, _ = evaluated
     md = report.write(table, out_dir=tmp_path)
     text = md.read_text(encoding="utf-8")
-    assert "## Verdict" in text and "Verdict:" in text and "perplexity" in text
+    assert "## Verdict (new replies)" in text and "Verdict:" in text and "perplexity" in text
+    assert "whose real reply never occurs in training" in text and "tuned (new)" in text
+    assert "## Replies that fit the moment" in text and "with the time line" in text
+    assert "**tuned without the time line:**" in text and "· " in text
     assert (tmp_path / "eval_style.png").stat().st_size > 10_000
     assert len(pd.read_csv(tmp_path / "eval.csv")) == len(table)
     assert sum(1 for _ in open(tmp_path / "samples.jsonl", encoding="utf-8")) == len(table.attrs["samples"])
