@@ -3,9 +3,16 @@ the names a chat masks (`auto_names`, `names_to_mask`, `chat_key`) and their rev
 
 The final scan that does not trust this module lives in lib.leakscan.
 
+Names without a list: a word with name syllables is checked by its form and kiwipiepy (surname + given,
+particles, titles); any word, also one that is an ordinary word (바다, 별이) or has syllables rare in
+names (하엘), is a name when its sentence uses it as one (_by_context: called, titled, 이 + a particle,
+or what follows is said only of people: 봄이 생일, 다정이 결근했어, 태이는 잘 지낸대). A name found once
+is masked everywhere in the batch.
+
 Speed: `mask_many` masks each unique string once (chats repeat a lot), skips the ~90% of messages
 that carry no digit, '@', URL, known name or name-like word (one regex pass over a joined block),
-and asks kiwipiepy only about a name-like word it has not seen before (cached per word).
+looks at the other words only in messages with a context cue (_ctx_hinted), and asks kiwipiepy only
+about a word (cached per word) or a sentence (cached per window) it has not seen before.
 """
 from __future__ import annotations
 
@@ -79,7 +86,7 @@ _NUM_PARTS = [
     # an explicit 아이디/ID cue takes any handle; a platform name alone only one with a digit, _ or .
     ("아이디", r"(?:아이디|아뒤|아디|(?<![A-Za-z])(?:ID|Id|id)(?![A-Za-z])|닉네임|(?<![가-힣])닉)[\s:은는이가를]*(?:[가-힣]{1,6}\s){0,2}"
               r"(?P<handle>@?(?=[A-Za-z0-9._]*[A-Za-z])(?=[A-Za-z0-9._]*[0-9._]|[A-Za-z]{5})"
-              r"[A-Za-z0-9][A-Za-z0-9._]{2,29})(?![A-Za-z0-9._@])"
+              r"[A-Za-z0-9][A-Za-z0-9._]{2,29}(?:#\d{4})?)(?![A-Za-z0-9._@])"  # (#2231: a Discord tag)
               r"|(?:카톡|카카오톡|인스타그램|인스타|insta|instagram|트위터|틱톡|페북|페이스북|디코|디스코드|텔레그램|텔레|"
               r"깃허브|github|스냅챗|계정)\s?(?:계정)?[\s:은는이가를]*"
               r"(?P<handle2>@?(?=[A-Za-z0-9._\-]*[A-Za-z])(?=[A-Za-z0-9._\-]*[0-9._])[A-Za-z0-9][A-Za-z0-9._\-]{2,29})"
@@ -513,6 +520,13 @@ def _verb_first(word: str) -> bool:
 
 
 @lru_cache(maxsize=100_000)
+def _first_tag(word: str) -> str:
+    """kiwi's tag for the first piece of `word` read alone (이든 -> NP, 아니 -> IC)."""
+    toks = _kiwi().tokenize(word)
+    return toks[0].tag if toks else ""
+
+
+@lru_cache(maxsize=100_000)
 def _noun_first(word: str) -> bool:
     """kiwi reads `word` alone starting with a noun (윤슬, 하엘), not a verb, adverb or pronoun."""
     toks = _kiwi().tokenize(word)
@@ -635,7 +649,7 @@ _PEOPLE_WORDS = _STOP | _HONORIFIC | _NO_PET_NAME | set(
     """아이 애 애들 얘들 아기 애기 남자 여자 조카 사촌 친척 애인 상사 동기 동료 팀원 부하 학생 제자 이웃 동창 형제 자매
     남매 아재 꼬마 첫째 둘째 셋째 막내 막둥이 누구 자네 너희 니네 걔 얘 쟤 그분 이분 저분 강아지 댕댕이 냥이 멍멍이 멍멍
     멘토 튜터 리더 보스 캡틴 매니저 셰프 코치 닥터 수녀 집사 권사 장로 형수 제수 사돈 처제 처형 매형 시누 올케 썸남 썸녀
-    고삼 고딩 중딩 초딩 대딩 직딩 학부모 신입 신입생 복학생 후임 선임 사수 부사수 알바생 한분 한명 여러분
+    고삼 고딩 중딩 초딩 대딩 직딩 학부모 신입 신입생 복학생 후임 선임 사수 부사수 알바생 한분 한명 여러분 자신 본인 타인 남들
     아빠 엄마 오빠 언니 누나 형 동생 친구 사람 인간 님들 분들 사람들""".split())
 _PEOPLE_WORDS -= {"하늘", "사랑", "가을", "여름", "겨울", "봄날", "미래", "희망", "보람", "소원", "은혜", "진주", "하루",
                   "바다", "우주", "나라", "천사", "별님"}  # also given names: context decides
@@ -643,7 +657,8 @@ _PEOPLE_WORDS -= {"하늘", "사랑", "가을", "여름", "겨울", "봄날", "�
 _ASSOC = set("""국어 영어 수학 과학 사회 역사 지리 화학 물리 생물 윤리 한문 미술 음악 체육 기술 가정 요가 수영 헬스 필라테스 피티
 보컬 기타 피아노 댄스 과외 학원 회사 교회 성당 동네 알바 고향 군대 대학 학교 동아리 옆집 윗집 아랫집 옆반 옆자리 직장
 본사 지점 매장 가게 식당 카페 병원 약국 미용실 네일 학과 전공 대학원 연구실 실험실 교무 행정 경비 청소 배달 택배 운동 모임
-스터디 과 반 팀 조""".split())
+스터디 과 반 팀 조 옆팀 본부 영업 인사 총무 기획 개발 마케팅 디자인 재무 회계 홍보 생산 품질 구매 전략 법무 연구 경영
+운영 물류 보안 교육 행사 현장 지원 관리 총괄 프로젝트""".split())
 # what is said of a person (kiwi lemmas): nouns (events of a life, ties, school and work) and verbs
 # (_OWN: what a person has, which may follow the bare name: 규리 생일, 추가윤 결혼; the rest: what a person
 # does, said after the name and its particle: 다정이 결근했어, 바다가 전화했대)
@@ -654,7 +669,8 @@ _PERSON_N = _OWN | set("""제대 전역 입대 군대 퇴사 입사 취업 취�
 어린이집 숙제 편지 걸음마 통화 연락 카톡 문자 답장 발표 면접 임신 출산 유학 소개팅 데이트 팀장 회장 반장 조장 부반장 말씀 전화
 친절 고백 이별 장례식 세배 용돈 휴학 복학 전학 자퇴 자취 개명 늦잠 얘기""".split())
 _PERSON_V = set("""말하 그러 묻 물어보 만나 사귀 헤어지 싸우 지내 착하 친절하 잘생기 못생기 삐지 그만두 좋아하 싫어하 사랑하
-미워하 닮 태어나 울 웃 놀 살 결혼하 졸업하 화내 화나 취하 늦잠자 자퇴하""".split())
+미워하 닮 태어나 울 웃 놀 살 결혼하 졸업하 화내 화나 취하 늦잠자 자퇴하 바쁘""".split())
+_SEEKING = {"찾"}  # (누리가 너 찾아: said of a subject; 버그를 찾았어 is not)
 # verbs that take the person as their object just as often (민초 좋아하는, 레몬도 좋아하고): not after a bare word or 도/만
 _TRANSITIVE = set("만나 좋아하 싫어하 사랑하 미워하 닮 사귀".split())
 _ASKING = {"묻", "물어보"}  # (슬랙도 물어보니까: asked about it too)
@@ -674,6 +690,7 @@ _BETWEEN = set("오늘 어제 내일 모레 요즘 요새 지금 아까 이번 �
                "벌써 또 다음 담 어디 왜 좀 너무 엄청 안 못 잘 다시 같이 빨리 먼저 아직 혹시 진심 계속".split())
 # days and times, which take what people do just as a person would (주말엔 야근, 그날은 출근)
 _TIMES = _BETWEEN | set("평일 휴일 연휴 명절 설날 추석 오전 오후 새벽 점심 방학 학기 시즌 요즘 매일 매주 하루 이틀 사흘 나흘 "
+                        "연말 연초 월말 월초 주중 주초 학기말 시험기간 현재 당분간 요번 앞으로 나중 "
                         "월요일 화요일 수요일 목요일 금요일 토요일 일요일 이번주 다음주 저번주 지난주 이번달 다음달 당일".split())
 _TIMES -= {"하루", "담", "또", "좀", "안", "못", "잘"}  # (하루, 담: also given names, context decides)
 # a cheap look before kiwi: the surface of the words above (most messages have none of them)
@@ -684,7 +701,7 @@ _PERSON_HINT_WORDS = """생일 생파 결혼 돌잔치 졸업 입학 제대 전�
 못생 삐져 삐졌 그만두 그만둔 그만뒀 좋아하 좋아해 좋아한 싫어하 싫어해 사랑하 사랑해 미워 닮 태어 데려 데리 초대 울었 울어 운대
 웃었 웃어 웃긴 찾 놀 살아 산대 살고 살았 사는 화내 화났 화나 취해 취했 늦잠 자퇴 걔 얘 쟤 살이 개월 라고 라는 뭐하 뭐해 뭐함
 뭐했 엄마 아빠 동생 언니 오빠 누나 할머니 할아버지 삼촌 이모 고모 세살 네살 두살 한살 다섯살 살이야 살이래 살인데""".split()
-_PERSON_HINT_WORDS += ["뭐 하", "뭐 해"]
+_PERSON_HINT_WORDS += ["뭐 하", "뭐 해", "바빠", "바쁘", "바쁜", "바뻐"]
 # (one trie of the words: sre branches on a character instead of trying each word at every position)
 _PERSON_HINT_PATTERN = _trie_pattern(_PERSON_HINT_WORDS)  # (one trie alone: searched fast)
 _PERSON_HINT = re.compile(_PERSON_HINT_PATTERN)
@@ -711,7 +728,8 @@ _KIN_BEFORE = _KIN - {"엄마", "아빠"} | {"조카", "딸", "아들", "친구"
                                       "셋째", "손녀", "손자", "남친", "여친", "남편", "와이프", "짝꿍", "베프"}
 _PEOPLE_BEFORE = {"우리", "울", "내", "막내", "친구", "동생", "조카", "딸", "아들", "사촌", "후배", "선배", "동기", "애기",
                   "아기", "첫째", "둘째", "셋째", "손녀", "손자", "남동생", "여동생"}
-_SPACED_TITLE_AFTER = re.compile(r" (?:씨|님|쌤|선배|후배|언니|오빠|누나|형|선생님|교수님|이모|삼촌)"
+_SPACED_TITLE_AFTER = re.compile(r" (?:씨|님|쌤|선배|후배|언니|오빠|누나|형|선생님|교수님|이모|삼촌|(?:팀장|과장|대리|부장|차장|실장"
+                                 r"|원장|사장|이사|대표|작가|주임|매니저)님?)"
                                  r"(?=(?:이|가|은|는|도|를|을|한테|한테서|에게|께|랑|이랑|하고|의|만|네|이랑은|한테도)?(?![가-힣]))")
 _VOC_I = {"아", "야"}
 _PERSON_PART = {p + q for p in ("한테", "에게", "께", "한테서", "에게서") for q in ("", "은", "는", "도", "만")}
@@ -749,6 +767,9 @@ def _reads_noun(window: str, off: int, stem: str, wlen: int = 0) -> bool:
     if (inside[-1][2] + inside[-1][3] == len(stem) and inside[-1][1] != "MM"
             and all((t[1].startswith("NN") and t[1] != "NNB") or t[1] in ("XSN", "MM") for t in inside)):
         return True
+    if len(stem) >= 2 and _namey(stem) and inside[-1][2] + inside[-1][3] == len(stem) and inside[0][1] != "NNB" \
+            and all(t[1].startswith("NN") for t in inside):
+        return True  # 은 + 채(NNB): kiwi cuts a name it doesn't know into nouns
     word = [t for t in toks if t[2] < wlen]
     nxt = [t for t in toks if t[2] >= wlen]
     if wlen and word and word[-1][1] == "ETM" and not (nxt and nxt[0][1].startswith("NN")):
@@ -798,8 +819,9 @@ def _evidence(window: str, off: int, at: int, role: str = "subject") -> _Evidenc
     first = True
     prev_num = prev_what = prev_person = content = False
     contents = 0
-    nouns = role in ("subject", "bare", "also", "pp")
-    verbs = (_PERSON_V if role in ("subject", "pp") else (_PERSON_V - _TRANSITIVE - _ASKING) | _FETCH if role == "bare"
+    nouns = role in ("subject", "bare", "also", "pp", "topic")
+    verbs = (_PERSON_V | _SEEKING if role == "subject" else _PERSON_V if role in ("pp", "topic")
+             else (_PERSON_V - _TRANSITIVE - _ASKING) | _FETCH if role == "bare"
              else _PERSON_V - _TRANSITIVE - _ASKING if role == "also"
              else _OBJECT_V if role == "object" else _COMPANION_V)
     toks = _tokens(window, off)
@@ -836,7 +858,7 @@ def _evidence(window: str, off: int, at: int, role: str = "subject") -> _Evidenc
                 if form in ("생일", "생파"):
                     loose += 2  # (가게가 생일 이벤트: a shop has those too)
             if form in _KIN and not content_before:
-                if role not in ("subject", "bare") or (nxt is not None and nxt[1] in ("JKB", "JC")):
+                if role not in ("subject", "topic", "bare") or (nxt is not None and nxt[1] in ("JKB", "JC")):
                     break  # (엄마한테, 동생님의: someone else)
                 verbal = True  # 태양이 동생 생겼대, 노을이 아빠가: someone's family
             strong += 2
@@ -850,7 +872,7 @@ def _evidence(window: str, off: int, at: int, role: str = "subject") -> _Evidenc
                     and not (form == "살" and re.match(r"살[아고]\s?있", surface)):
                 strong += 2  # (그러는데, 그랬어 report what someone said; 왜 그래, 살아있어 don't)
                 verbal = True
-            elif form == "하" and prev_what and role in ("subject", "bare"):  # (지혜는 요즘) 뭐 해?
+            elif form == "하" and prev_what and role in ("subject", "topic", "bare"):  # (지혜는 요즘) 뭐 해?
                 strong += 2
                 verbal = True
             elif form in _WEAK_V:
@@ -859,7 +881,7 @@ def _evidence(window: str, off: int, at: int, role: str = "subject") -> _Evidenc
             else:
                 thing = form in _THING_V and not strong
                 break  # the word's predicate is said of anyone: nothing after it is about the word
-        if tag == "EC" and form in ("라고", "다고", "자고", "냐고") and role in ("subject", "pp"):
+        if tag == "EC" and form in ("라고", "다고", "자고", "냐고") and role in ("subject", "topic", "pp"):
             nxt = next((t for t in toks if t[2] > start), None)
             if nxt is not None and nxt[1][0] == "V" and nxt[0] in ("하", "그러", "말하"):
                 strong += 2  # (산이 엄마라고 했어) what someone said
@@ -1030,7 +1052,7 @@ def _goes_on(after: str) -> bool:
 
 def _role(cue: str) -> str:
     return ("object" if cue in _OBJECT_CUE else "with" if cue in _COMPANION else "bare" if cue == ""
-            else "also" if cue in ("도", "만", "이도", "이만") else "subject")
+            else "also" if cue in ("도", "만", "이도", "이만") else "topic" if cue in ("은", "는", "이는") else "subject")
 
 
 @lru_cache(maxsize=200_000)
@@ -1041,8 +1063,10 @@ def _viable_readings(word: str) -> tuple:
     for name, kind, cue in _context_readings(word):
         if kind in ("voc", "voc1") and (_in_dictionary(word) or not _noun_first(word)):
             continue  # (개많아: no noun called)
-        if kind == "bare" and (name in _BETWEEN or not _noun_first(name)):
-            continue  # 좋다, 같이, 그거: kiwi reads no noun
+        if kind == "bare" and (name in _BETWEEN or not (_noun_first(name) or (
+                any(ch in NAME_SYL for ch in name) and not _verb_first(name) and not _is_word(name)
+                and not _is_common(name)))):
+            continue  # 좋다, 같이, 그거: kiwi reads no noun (이든 씨: kept for the title)
         if kind == "title" and (_in_dictionary(word) or name in _ASSOC or not (cue == "씨" or _unknown(name))):
             continue
         if kind == "hypo" and (_is_word(name + "이") or _in_dictionary(word) or not _nominal(word, name)
@@ -1077,14 +1101,15 @@ def _by_context(msg: str, pos: int, word: str, name: str, kind: str, cue: str) -
     prev = before[-1] if before else ""
     title = _SPACED_TITLE_AFTER.match(after) if cue in ("", "이") else None
     id_after = _ID_TOKEN_AFTER.match(after)
-    kin = prev in _KIN_BEFORE and kind in ("bare", "plain", "plain1")
+    kin = prev in _KIN_BEFORE and kind in ("bare", "plain", "plain1") and _unknown(name)
     answer = kind == "bare" and _answer(msg, pos, after, prev)
     if kind in ("bare", "plain", "plain1") and not (title or id_after or kin or answer or _PERSON_HINT.search(after)
                                                     or (kind == "plain" and _WEAK_HINT.search(after) and _unknown(name))):
         return False  # nothing said of a person after it: no need to ask kiwi
     if kind in ("plain1", "bare") and not (title or id_after or kin or answer or _goes_on(after)):
         return False
-    if kind == "bare" and not (title or id_after or kin or answer or _BARE_NEXT.match(after)):
+    if kind == "bare" and not (title or id_after or kin or answer or (
+            _BARE_NEXT.match(after) and (_namey(name) or _unknown(name) or _rare_word(name)))):
         return False  # (출구 …, 카페 …): what comes next is not what a person has or does
     if kind in ("bare", "plain", "plain1") and name in _PLACES and not title:
         return False  # 진주 여행: a place, unless it is titled (진주 씨)
@@ -1119,8 +1144,11 @@ def _by_context(msg: str, pos: int, word: str, name: str, kind: str, cue: str) -
                                                                                   or _word_score(name) <= -10.2))
     if title and kind in ("bare", "plain", "plain1"):  # 유리 언니, 훈이 형, 예슬이 누나
         if title.group(0).strip() in ("씨", "님"):
-            return _reads_noun(window, off, name, wlen) and name not in _ASSOC and (cue == "" or unknown)
-        return _reads_noun(window, off, name, wlen) and name not in _ASSOC and name not in _HONORIFIC and name_like
+            return ((_reads_noun(window, off, name, wlen) or (kind == "bare" and not _verb_first(name)))
+                    and name not in _ASSOC and (cue == "" or unknown))
+        job = not re.match(r" (?:언니|오빠|누나|형|쌤|선배|후배|이모|삼촌)", title.group(0))
+        return _reads_noun(window, off, name, wlen) and name not in _ASSOC and name not in _HONORIFIC and (
+            name_like or (job and name not in _PEOPLE_WORDS))  # 하늘 팀장님: a job title follows a name
     if id_after and unknown:
         return True  # 지민 <전화번호>: a name beside an identity number
     starts_noun = any(t[2] == 0 and t[1].startswith("NN") and t[1] != "NNB" for t in _tokens(window, off))
@@ -1199,7 +1227,8 @@ def _full_by_context(window: str, off: int, wlen: int, name: str, kind: str, cue
     if thing or (compound and not cue) or not (strong or weak or appositive):
         return False
     if not namey and kind == "full" and not (word_given and (strong >= 2 or cue in _COMPANION or cue in _PERSON_PART)) \
-            and not (strong >= 2 and _unknown(given) and _score(name) < -26 and given[-1] in NAME_SYL):
+            and not (strong >= 2 and _unknown(given) and _score(name) < -26 and given[-1] in NAME_SYL) \
+            and not (appositive and _score(name) < -26):
         return False  # 임소망이 발표 맡았대, 강바다랑 밥 먹음, 채이든 오늘 지각함: a given name that is a word, or
         # has syllables rare in names, needs a cue of people
     if (given in COMMON_GIVEN or _known_given(given)) and (_no_verb_in(window, off, 1) or _full_pieces(window, off, name)):
@@ -1354,6 +1383,10 @@ class Anonymizer:
 
         def form(m):
             word, at = m.group("fn"), m.start("fn")
+            if len(word) == 3 and word[:2] in _SUR2_SET and word[2] in NAME_SYL and word[2] not in _PARTICLE_SYL \
+                    and word not in self.keep and not _in_dictionary(word):
+                hit(at, NAME, word)  # 성명 남궁윤
+                return m.group("fc") + self.pseudonym(word)
             sur, given = _split_surname(word) if len(word) >= 3 else ("", word)
             if len(given) == 2 and _namey(given) and word not in _STOP | self.keep and not _in_dictionary(word) \
                     and given[-1] not in _NOT_NAME_END and (not _verb_first(word) or (sur and (
@@ -1373,7 +1406,11 @@ class Anonymizer:
             return self.pseudonym(raw)
 
         def candidate(m, word, at, context_only=False):
-            if context_only and not _viable_readings(word) and self._known_re is None:
+            readings = _viable_readings(word)
+            if not readings and len(word) == 2 and m.string.startswith((" 씨", " 님"), at + 2) \
+                    and any(ch in NAME_SYL for ch in word) and _first_tag(word) in ("NP", "NNG", "NNP"):
+                readings = ((word, "bare", ""),)  # 이든 씨: a word kiwi cuts up, titled
+            if context_only and not readings and self._known_re is None:
                 return word  # (most words: one cached look-up)
             name, how = (None, None) if context_only else self._name_decision(word) or (None, None)
             if isinstance(how, str):  # kiwi must confirm it in the words around it
@@ -1411,7 +1448,7 @@ class Anonymizer:
                 elif len(word) == 3 and word[2] == "이" and _has_batchim(word[1]) and _plausible(word[:2], "", "", "") \
                         and not _is_common(word[:2]):  # 예슬이 누나
                     name = word[:2]
-            if name is None and self.detect_names and (readings := _viable_readings(word)):
+            if name is None and self.detect_names and readings:
                 # how the sentence uses it (봄이 생일, 유리 언니, 바다야)
                 lo, hi = _msg_bounds(m.string, at)
                 msg, pos = m.string[lo:hi], at - lo
@@ -1499,7 +1536,7 @@ class Anonymizer:
             # 민준아 elsewhere)
             self._found |= found
             self._mask_found(list(mult))
-        ids = {raw.lstrip("@") for t in new for typ, raw in self._cache[t][1] if typ == "아이디"} - self._found_ids
+        ids = {raw.lstrip("@").split("#")[0] for t in new for typ, raw in self._cache[t][1] if typ == "아이디"} - self._found_ids
         if ids:  # a handle given once (카톡 아이디 minji99) is masked where it is later typed bare
             self._found_ids |= ids
             self._mask_found_ids(list(mult))
@@ -1538,7 +1575,8 @@ class Anonymizer:
         ids = sorted((i for i in self._found_ids if len(i) >= 3), key=len, reverse=True)
         if not ids:
             return
-        rx = re.compile(r"(?<![A-Za-z0-9._@])@?(?:" + _trie_pattern(ids) + r")(?![A-Za-z0-9_])")
+        # (with what people add to a handle: moonbyul -> moonbyul_2231, moonbyul#2231)
+        rx = re.compile(r"(?<![A-Za-z0-9._@])@?(?:" + _trie_pattern(ids) + r")(?:[._#][A-Za-z0-9_]+)?(?![A-Za-z0-9_])")
         outs = [self._cache[t][0] for t in strings]
         for i in _matching(outs, rx):
             t = strings[i]

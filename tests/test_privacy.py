@@ -295,9 +295,10 @@ def test_keep_words_are_never_masked_but_known_names_always_are():
 
 
 # names recall per fresh batch when the last round ended (benchmarks/results/privacy_recall.json); a batch
-# written after it gets its floor when first scored. Issue 11's goal is 0.97: not reached on 5, 7 and 8.
+# written after it gets its floor when first scored. Issue 11's goal is 0.97: not reached on 5, 7, 8 and 9.
 NAME_FLOOR = {"privacy_fresh1": 0.98, "privacy_fresh2": 0.98, "privacy_fresh3": 0.98, "privacy_fresh4": 0.97,
-              "privacy_fresh5": 0.93, "privacy_fresh6": 0.97, "privacy_fresh7": 0.89, "privacy_fresh8": 0.89}
+              "privacy_fresh5": 0.93, "privacy_fresh6": 0.97, "privacy_fresh7": 0.89, "privacy_fresh8": 0.90,
+              "privacy_fresh9": 0.86}
 
 
 @pytest.mark.parametrize("path", FRESH, ids=[p.stem for p in FRESH])
@@ -434,6 +435,10 @@ def test_names_cli_writes_the_csv(tmp_path, monkeypatch, capsys):
     ("희망이네 집들이 언제야", "희망"),               # X네 집
     ("율아 밥 먹었어?", "율"),                        # one name syllable called
     ("010 다음에 6512 마지막은 3380", "3380"),         # (a phone with 마지막은 between its groups)
+    ("하늘 팀장님 내일 출장이세요", "하늘"),           # a job title after an everyday word
+    ("이든 씨 오늘 외근이세요", "이든"),               # spaced 씨 after a word kiwi cuts up
+    ("보호자 성명 남궁윤", "남궁윤"),                  # a form cue, a two-syllable surname
+    ("은채는 요즘 많이 바쁜가 봐", "은채"),            # busy: said of people
 ])
 def test_names_found_by_how_the_sentence_uses_them(text, name):
     assert name not in Anonymizer(key="k").mask(text)
@@ -454,6 +459,9 @@ def test_names_found_by_how_the_sentence_uses_them(text, name):
     ("구라믄 엄마한테 엠티처럼 운 띄워놔야함", "구라믄"), ("뿌자도 동생님의 선택?", "뿌자도"),
     ("하늘이 진짜 파랗다 오늘", "하늘이"), ("사랑이 뭘까 진짜", "사랑이"), ("택배가 오늘 왔어", "택배가"),
     ("강아지가 생일이라 케이크 사줬어", "강아지가"), ("동생이 군대 간대", "동생이"), ("그날은 약속 있어", "그날은"),
+    ("주소 불러줄게 인천 연수구", "주소"), ("현재는 바빠", "현재는"), ("연말은 바빠서 안되는데", "연말은"),
+    ("Michael Brown 이라는 분이 연락하셨어요", "분이"), ("택배 기사님 오셨어", "택배"), ("영업 팀장님이 그러는데", "영업"),
+    ("비교는 그림으로 찾으시면 좋구요", "비교는"), ("자신이 찾은것인데 남들이 못찾은것", "남들이"),
 ])
 def test_words_the_context_rules_keep(text, word):
     assert word in Anonymizer(key="k").mask(text)
