@@ -15,12 +15,14 @@ import atexit
 import json
 import logging
 import os
+import random
 import threading
 import unicodedata
 import urllib.error
 import urllib.request
 import weakref
 from pathlib import Path
+from typing import Iterator
 
 from lib import config, fileio, models, runs
 from lib.backend import Backend, cut, settings
@@ -230,21 +232,40 @@ class LlamaCppBackend(Backend):
             return scores
 
         greedy = g["temperature"] <= 0
-        chunks = self.llm.create_completion(
-            ids, max_tokens=min(g["max_new_tokens"], room), stream=True,
-            temperature=0.0 if greedy else g["temperature"], top_p=1.0 if greedy else g["top_p"],
+        # Sampled here and decoded by the Hugging Face tokenizer, not create_completion: llama-cpp-python
+        # decodes each token through a 32-byte buffer and silently drops longer pieces (a token of eleven
+        # ㅋ is 33 bytes), and this decodes exactly as training encoded.
+        self.llm.set_seed(int(g["seed"]) if g["seed"] is not None else random.randrange(2**32))
+        tokens = self.llm.generate(
+            ids, temp=0.0 if greedy else g["temperature"], top_p=1.0 if greedy else g["top_p"],
             top_k=1 if greedy else int(g["top_k"] or 0), min_p=0.0, repeat_penalty=g["repetition_penalty"],
-            seed=g["seed"], logits_processor=[hold_eos] if g["min_new_tokens"] else None)
+            logits_processor=[hold_eos] if g["min_new_tokens"] else None)
         try:
-            for chunk in chunks:
-                text = chunk["choices"][0]["text"]
-                if text:
-                    yield text
+            yield from decode_stream(self.tokenizer, tokens, self.eos_id, min(g["max_new_tokens"], room))
         finally:
-            chunks.close()
+            tokens.close()
 
     def close(self) -> None:
         self.llm.close()
+
+
+def decode_stream(tokenizer, tokens: Iterator[int], eos_id: int | None, max_tokens: int) -> Iterator[str]:
+    """Text pieces of generated token ids, decoded by `tokenizer` as a whole so far (a Hangul syllable
+    split over two byte-level tokens comes out once complete). Stops at EOS or after `max_tokens`."""
+    out, shown = [], ""
+    for token in tokens:
+        if token == eos_id:
+            break
+        out.append(token)
+        text = tokenizer.decode(out, skip_special_tokens=True)
+        if not text.endswith("\ufffd") and len(text) > len(shown):
+            yield text[len(shown):]
+            shown = text
+        if len(out) >= max_tokens:
+            break
+    text = tokenizer.decode(out, skip_special_tokens=True).rstrip("\ufffd")
+    if len(text) > len(shown):
+        yield text[len(shown):]
 
 
 def _gguf_context(path: Path) -> int | None:

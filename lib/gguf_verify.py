@@ -121,6 +121,25 @@ def _llama_logits(llm, ids: list[int]):
     return np.asarray(llm.scores[:len(ids)], dtype=np.float32)
 
 
+def llama_detokenize(llm, ids) -> str:
+    """llama.cpp's own decoding of `ids` (special tokens as text). Not Llama.detokenize: llama-cpp-python
+    reads each piece through a 32-byte buffer and drops longer ones (eleven ㅋ are 33 bytes)."""
+    import ctypes
+
+    import llama_cpp
+
+    out, size = b"", 64
+    buf = ctypes.create_string_buffer(size)
+    for token in ids:
+        n = llama_cpp.llama_token_to_piece(llm._model.vocab, int(token), buf, size, 0, True)
+        if n < 0:  # too small: llama.cpp says how much it needs
+            size = -n
+            buf = ctypes.create_string_buffer(size)
+            n = llama_cpp.llama_token_to_piece(llm._model.vocab, int(token), buf, size, 0, True)
+        out += buf.raw[:n]
+    return out.decode("utf-8", "replace")
+
+
 def verify(gguf_path, merged_dir, dataset_dir, *, n_greedy: int = 32, greedy_tokens: int = 16, n_nll: int = 64,
            max_length: int = 512, device: str = "auto", threads: int | None = None, progress: bool = True) -> dict:
     """Compare the GGUF with the merged model it was written from; write and return `<gguf>.verify.json`.
@@ -159,8 +178,8 @@ def verify(gguf_path, merged_dir, dataset_dir, *, n_greedy: int = 32, greedy_tok
             same[tid] = llm.tokenize(normal.encode("utf-8"), add_bos=False, special=True) == hf
             if not same[tid]:
                 differing.append(tid)
-            # what the page shows is llama.cpp's decoding: it must give the (normalized) text back exactly
-            detok_same += llm.detokenize(hf, special=True).decode("utf-8", "replace") == normal
+            # a llama.cpp server decodes with this vocabulary: it must give the (normalized) text back exactly
+            detok_same += llama_detokenize(llm, hf) == normal
 
         on_gpu = device != "cpu" and torch.cuda.is_available()   # the saved 16-bit type on a GPU, fp32 on CPU
         model = AutoModelForCausalLM.from_pretrained(merged_dir, dtype="auto" if on_gpu else torch.float32)

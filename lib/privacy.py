@@ -1784,6 +1784,15 @@ def name_review(df, me: str, her: str | None = None, known_names: Iterable[str] 
     return table.sort_values(["count", "name"], ascending=[False, True], ignore_index=True)
 
 
+def veil_names(table):
+    """The review table with each masked name cut to its first letter (민준 -> 민○): for a notebook whose
+    saved outputs may travel further than outputs/privacy/names.csv. Kept words stay as they are."""
+    out = table.copy()
+    hide = out["masked"].astype(bool)
+    out.loc[hide, "name"] = [n[:1] + "○" * (len(n) - 1) for n in out.loc[hide, "name"].astype(str)]
+    return out
+
+
 def write_review(table, path=None):
     """Write the review table as CSV (UTF-8 with BOM, so Excel shows Hangul) atomically; returns the path."""
     path = path or config.outputs() / "privacy" / "names.csv"

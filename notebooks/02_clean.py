@@ -17,8 +17,9 @@
 # # 02 · Clean: her message → my reply
 # Parse → mask personal data → turns and sessions → pairs → leak scan → split → write
 # `data/processed/<name>/`. Everything shown here is masked (names are keyed pseudonyms, numbers and
-# IDs are `<전화번호>`-style tokens, photos and emoticons are `(사진)`-style tags), except the first
-# column of the name table, which lists the real names for you to check.
+# IDs are `<전화번호>`-style tokens, photos and emoticons are `(사진)`-style tags). The name table shows
+# only each name's first letter unless you set `show_names = True` (the full table is always in
+# `outputs/privacy/names.csv`).
 
 # %% tags=["parameters"]
 profile = "sample-cpu"
@@ -29,6 +30,7 @@ session_gap_hours = None
 context_turns = None
 val_fraction = None
 split = None              # "time" | "random"
+show_names = False        # True: the name table lists the real names (this notebook's outputs then hold them)
 
 # %%
 import pandas as pd
@@ -56,8 +58,8 @@ pd.set_option("display.max_colwidth", 90)
 # %%
 names = privacy.name_review(dataset.read_chats(inputs["chats"]), inputs["me"], known_names=inputs["known_names"],
                             keep_words=inputs["keep_words"])
-privacy.write_review(names)
-names.head(30)
+print("full table:", privacy.write_review(names))
+(names if show_names else privacy.veil_names(names)).head(30)
 
 # %% [markdown]
 # ## Build the dataset

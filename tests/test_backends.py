@@ -124,6 +124,23 @@ def test_llamacpp_stop_sampling_and_min_tokens(llamacpp, prompt):
     assert len(llamacpp.tokenizer("".join(pieces), add_special_tokens=False)["input_ids"]) >= 16
 
 
+def test_llamacpp_streams_tokens_longer_than_32_bytes(llamacpp, prompt, monkeypatch):
+    """llama-cpp-python's own decoding drops a piece over 32 bytes (eleven ㅋ); the page must show it, and a
+    Hangul syllable split over byte tokens comes out whole."""
+    tok = llamacpp.tokenizer
+    vocab = tok._tok.get_vocab()
+    long_id = max(vocab.values(), key=lambda i: len(tok.decode([i]).encode("utf-8")))
+    assert len(tok.decode([long_id]).encode("utf-8")) > 32, "the stand-in needs a token as long as real ones"
+    byte_ids = [vocab[b] for b in ("ë", "°", "¥")]   # 밥 as three byte-level tokens
+    reply = [long_id, *tok.encode(" 배고파", add_special_tokens=False), *byte_ids]
+    assert tok.decode(reply) == tok.decode([long_id]) + " 배고파밥"
+    monkeypatch.setattr(llamacpp.llm, "generate", lambda ids, **kw: (t for t in reply + [llamacpp.eos_id, long_id]))
+    pieces = list(llamacpp.stream(prompt, temperature=0, max_new_tokens=20))
+    assert "".join(pieces) == tok.decode(reply)              # nothing dropped, nothing after EOS
+    assert all("\ufffd" not in p for p in pieces)
+    assert "".join(llamacpp.stream(prompt, temperature=0, max_new_tokens=2)) == tok.decode(reply[:2]).rstrip("\ufffd")
+
+
 def test_llamacpp_clear_errors(tmp_path, gguf_path, tiny_base):
     with pytest.raises(FileNotFoundError, match="GGUF file"):
         LlamaCppBackend(tmp_path / "missing.gguf", tiny_base)

@@ -310,12 +310,12 @@ def test_streamlit_blind_page_keeps_the_key_on_the_server_and_scores(tmp_path, m
         monkeypatch.delenv(key)
     blind.write_page(_samples(), tmp_path / "blind.html", n=4, seed=2)
     pairs = blind.load_pairs(tmp_path / "blind_pairs.json")
-    page = next((config.ROOT / "app" / "pages").glob("2_*.py"))
-    at = AppTest.from_file(str(page), default_timeout=60)
+    at = AppTest.from_file(str(config.ROOT / "app" / "streamlit_app.py"), default_timeout=60)
     at.secrets["app_password"] = "pw-blind-7"
     at.secrets["blind_pairs"] = str(tmp_path / "blind_pairs.json")
-    at.run()
+    at.switch_page("views/blind.py").run()
     assert not at.exception and len(at.text_input) == 1         # the password gate comes first
+    assert "pick-0-a" not in [b.key for b in at.button]
     at.text_input[0].input("pw-blind-7")
     at.button[0].click()
     at.run()
@@ -330,7 +330,7 @@ def test_streamlit_blind_page_keeps_the_key_on_the_server_and_scores(tmp_path, m
         assert not at.exception
     assert at.metric[0].value == "3 / 4"
     assert blind.verdict(3, 4) in at.success[0].value
-    at.button[0].click()                                        # 다시 하기
+    next(b for b in at.button if b.label == "다시 하기").click()
     at.run()
     assert "1 / 4" in at.get("progress")[0].proto.text
 

@@ -355,7 +355,7 @@ def chat_df():
 
 
 def test_name_review_lists_each_name_with_reason_and_masked_example(chat_df):
-    from lib.privacy import REVIEW_COLUMNS, name_review
+    from lib.privacy import REVIEW_COLUMNS, name_review, veil_names
     t = name_review(chat_df, me="나", known_names=["박민준"], keep_words=["보람"])
     assert list(t.columns) == REVIEW_COLUMNS
     row = t.set_index("name")
@@ -365,6 +365,10 @@ def test_name_review_lists_each_name_with_reason_and_masked_example(chat_df):
     assert all("지훈" not in e and "010-1234" not in e for e in t["example"])  # examples are masked
     with pytest.raises(ValueError, match="speakers"):
         name_review(chat_df, me="없는사람")
+    veiled = veil_names(t)                                  # what notebook 02 shows by default
+    shown = veiled.to_string()
+    assert "지훈" not in shown and "민준" not in shown and "지○" in shown and "보람" in shown
+    assert veiled["count"].tolist() == t["count"].tolist()
 
 
 def test_keep_words_override_a_name_from_the_export_never_a_known_name():
