@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lib import blind, config, dataset, models, report, runs, scores, tiny
+from lib import blind, config, dataset, guards, models, report, runs, scores, tiny
 from lib.chat import build_prompt, cut_at_markers, turn_markers
 from lib.report import STYLE_SYSTEMS, SYSTEMS
 from lib.template import is_time_line
@@ -116,8 +116,10 @@ def generate(model, tok, prompts: list[dict], *, generation: dict | None = None,
     """One reply per prompt, batched with left padding; raw model output cut at the turn's end;
     `time_line=False` drops the time line from the prompts' system line.
 
-    The app's guards and regeneration are deliberately not applied: evaluation reports how often the
-    model itself fails, which the guards would hide.
+    The app's filters and regeneration are deliberately not applied: evaluation reports how often the
+    model itself fails, which they would hide. Its privacy guard is: a phone, card or account number or an
+    e-mail the model writes is masked (guards.mask_reply) before any reply is scored or shown (eval.md, the
+    blind test), like the real replies, which the build masked.
     """
     import torch
     from tqdm.auto import tqdm
@@ -143,7 +145,8 @@ def generate(model, tok, prompts: list[dict], *, generation: dict | None = None,
                                  eos_token_id=tok.eos_token_id, **gen)
         new = ids[:, enc["input_ids"].shape[1]:]
         # keep special tokens so the EOS (and any next-speaker tag) marks where the turn ended
-        out.extend(cut_at_markers(t, markers)[0].strip() for t in tok.batch_decode(new, skip_special_tokens=False))
+        out.extend(guards.mask_reply(cut_at_markers(t, markers)[0].strip())
+                   for t in tok.batch_decode(new, skip_special_tokens=False))
     return out
 
 

@@ -246,6 +246,31 @@ def _timed_chat(days: int = 100):
     return df
 
 
+def test_a_number_the_model_writes_is_masked_before_it_is_scored_or_shown(tiny_base):
+    """Issue 11 §3: a model can reproduce a memorised phone number or make one up; evaluate's replies feed
+    eval.md and her blind test, so they get the page's guard."""
+    import torch
+
+    from lib import models
+
+    tok = models.load_tokenizer(tiny_base)
+    said = "내 번호 010-2947-5831 이야 ㅋㅋ 메일은 doyoon.lee@example.com"
+    reply = tok(said, add_special_tokens=False)["input_ids"] + [tok.eos_token_id]
+
+    class Parrot(torch.nn.Module):   # a model that always writes `said`
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.zeros(1))
+
+        def generate(self, input_ids, **_):
+            return torch.cat([input_ids, torch.tensor([reply] * len(input_ids))], dim=1)
+
+    prompts = [{"history": [{"role": "user", "content": "오빠 번호 바꿨어요?"}], "real": "응"}]
+    (out,) = ev.generate(Parrot(), tok, prompts, progress=False)
+    assert "2947" not in out and "doyoon" not in out, out
+    assert "<전화번호>" in out and out.startswith("내 번호") and "ㅋㅋ" in out
+
+
 @pytest.mark.slow
 def test_a_reply_that_depends_on_the_time_is_learned_from_the_time_line(tiny_base, tmp_path):
     """Issue 14 §1, end to end: dataset time fields -> time line before the reply -> QLoRA -> prompt with the
