@@ -68,6 +68,25 @@ def cut(text: str, stops: Sequence[str]) -> str:
     return s.feed(text) + s.flush()
 
 
+def decode_stream(tokenizer, tokens: Iterator[int], eos_id: int | None, max_tokens: int) -> Iterator[str]:
+    """Text pieces of generated token ids, decoded by `tokenizer` as a whole so far (a Hangul syllable
+    split over two byte-level tokens comes out once complete). Stops at EOS or after `max_tokens`."""
+    out, shown = [], ""
+    for token in tokens:
+        if token == eos_id:
+            break
+        out.append(token)
+        text = tokenizer.decode(out, skip_special_tokens=True)
+        if not text.endswith("\ufffd") and len(text) > len(shown):
+            yield text[len(shown):]
+            shown = text
+        if len(out) >= max_tokens:
+            break
+    text = tokenizer.decode(out, skip_special_tokens=True).rstrip("\ufffd")
+    if len(text) > len(shown):
+        yield text[len(shown):]
+
+
 class Backend:
     """Common part: `generate` built on `stream`, the stop strings, one generation at a time.
     Engines override `_stream(prompt, settings)`."""

@@ -22,10 +22,9 @@ import urllib.error
 import urllib.request
 import weakref
 from pathlib import Path
-from typing import Iterator
 
 from lib import config, fileio, models, runs
-from lib.backend import Backend, cut, settings
+from lib.backend import Backend, cut, decode_stream, settings
 from lib.tokenizer import light_tokenizer, normalize
 
 log = logging.getLogger(__name__)
@@ -232,9 +231,8 @@ class LlamaCppBackend(Backend):
             return scores
 
         greedy = g["temperature"] <= 0
-        # Sampled here and decoded by the Hugging Face tokenizer, not create_completion: llama-cpp-python
-        # decodes each token through a 32-byte buffer and silently drops longer pieces (a token of eleven
-        # ㅋ is 33 bytes), and this decodes exactly as training encoded.
+        # Not create_completion: its decoding drops any piece over 32 bytes (eleven ㅋ are 33); the Hugging
+        # Face tokenizer decodes exactly what training encoded.
         self.llm.set_seed(int(g["seed"]) if g["seed"] is not None else random.randrange(2**32))
         tokens = self.llm.generate(
             ids, temp=0.0 if greedy else g["temperature"], top_p=1.0 if greedy else g["top_p"],
@@ -247,25 +245,6 @@ class LlamaCppBackend(Backend):
 
     def close(self) -> None:
         self.llm.close()
-
-
-def decode_stream(tokenizer, tokens: Iterator[int], eos_id: int | None, max_tokens: int) -> Iterator[str]:
-    """Text pieces of generated token ids, decoded by `tokenizer` as a whole so far (a Hangul syllable
-    split over two byte-level tokens comes out once complete). Stops at EOS or after `max_tokens`."""
-    out, shown = [], ""
-    for token in tokens:
-        if token == eos_id:
-            break
-        out.append(token)
-        text = tokenizer.decode(out, skip_special_tokens=True)
-        if not text.endswith("\ufffd") and len(text) > len(shown):
-            yield text[len(shown):]
-            shown = text
-        if len(out) >= max_tokens:
-            break
-    text = tokenizer.decode(out, skip_special_tokens=True).rstrip("\ufffd")
-    if len(text) > len(shown):
-        yield text[len(shown):]
 
 
 def _gguf_context(path: Path) -> int | None:

@@ -340,6 +340,8 @@ _LATIN_PERSON_AFTER = re.compile(r"\s?(?:이랑|랑|한테|에게|께|씨|님|�
                                  r"|\s(?:씨|님|교수님|선생님|쌤|선배|형|누나|언니|오빠|생일|생파|결혼|(?:이)?라는\s?(?:사람|분|애|친구))")
 
 
+# a single capitalised word, then a verb said of people (Jenny가 그러는데, David 만나서)
+_LATIN_PERSON_VERB = re.compile(r"(?:이|가|은|는|도)?\s(?:그러|그랬|말하|말했|만나|만났|만난|사귀|헤어|싸우|싸웠|물어|데리|데려)")
 _ID_WORDS = re.compile(r"생년|여권|[Pp]assport|PASSPORT|성명|이름|예약자|신분|영문|탑승|승객|명의|[Nn]ame\b|NAME\b|카드")
 
 
@@ -353,7 +355,7 @@ def _latin_name(words: list[str], before: str, after: str) -> bool:
             return True
     if len(words) == 1 and (words[0].isupper() or len(words[0]) < 3):  # OK, BTS, TV: acronyms
         return False
-    if _LATIN_PERSON_AFTER.match(after):
+    if _LATIN_PERSON_AFTER.match(after) or (len(words) == 1 and _LATIN_PERSON_VERB.match(after)):
         return True
     return len(words) >= 2 and bool(_ID_WORDS.search(before[-16:]))  # the cue just before it
 
@@ -667,7 +669,7 @@ _OWN = _KIN | set("생일 생파 생일파티 결혼 결혼식 돌잔치 졸업 
            "목소리 성격 쌍둥이".split())
 _PERSON_N = _OWN | set("""제대 전역 입대 군대 퇴사 입사 취업 취직 승진 이직 결근 결석 지각 야근 출근 퇴근 반차 연차 월차 유치원
 어린이집 숙제 편지 걸음마 통화 연락 카톡 문자 답장 발표 면접 임신 출산 유학 소개팅 데이트 팀장 회장 반장 조장 부반장 말씀 전화
-친절 고백 이별 장례식 세배 용돈 휴학 복학 전학 자퇴 자취 개명 늦잠 얘기""".split())
+친절 고백 이별 장례식 세배 용돈 휴학 복학 전학 자퇴 자취 개명 늦잠 얘기 입양""".split())
 _PERSON_V = set("""말하 그러 묻 물어보 만나 사귀 헤어지 싸우 지내 착하 친절하 잘생기 못생기 삐지 그만두 좋아하 싫어하 사랑하
 미워하 닮 태어나 울 웃 놀 살 결혼하 졸업하 화내 화나 취하 늦잠자 자퇴하 바쁘""".split())
 _SEEKING = {"찾"}  # (누리가 너 찾아: said of a subject; 버그를 찾았어 is not)
@@ -697,7 +699,7 @@ _TIMES -= {"하루", "담", "또", "좀", "안", "못", "잘"}  # (하루, 담: 
 _PERSON_HINT_WORDS = """생일 생파 결혼 돌잔치 졸업 입학 제대 전역 입대 군대 퇴사 입사 취업 취직 승진 이직 결근 결석 지각 야근 출근 퇴근
 반차 연차 월차 남친 여친 애인 남편 와이프 부모님 쌍둥이 유치원 어린이집 숙제 편지 걸음마 통화 연락 카톡 문자 답장 발표 면접 임신
 출산 유학 소개팅 데이트 팀장 회장 반장 조장 얘기 말씀 전화 친절 고백 이별 장례 세배 용돈 회식 휴학 복학 전학 자취 개명 성격
-목소리 말하 말했 말해 그러 그랬 그래 그럼 그런 물어 묻 만나 만났 만난 사귀 헤어 싸우 싸웠 싸움 지내 지낸 착하 착해 착한 잘생
+목소리 입양 말하 말했 말해 그러 그랬 그래 그럼 그런 물어 묻 만나 만났 만난 사귀 헤어 싸우 싸웠 싸움 지내 지낸 착하 착해 착한 잘생
 못생 삐져 삐졌 그만두 그만둔 그만뒀 좋아하 좋아해 좋아한 싫어하 싫어해 사랑하 사랑해 미워 닮 태어 데려 데리 초대 울었 울어 운대
 웃었 웃어 웃긴 찾 놀 살아 산대 살고 살았 사는 화내 화났 화나 취해 취했 늦잠 자퇴 걔 얘 쟤 살이 개월 라고 라는 뭐하 뭐해 뭐함
 뭐했 엄마 아빠 동생 언니 오빠 누나 할머니 할아버지 삼촌 이모 고모 세살 네살 두살 한살 다섯살 살이야 살이래 살인데""".split()
@@ -710,7 +712,7 @@ _PERSON_HINT = re.compile(_PERSON_HINT_PATTERN)
 _CTX_HINT_REST = re.compile(
     r"한테|에게|께|이(?:가|는|도|를|한테|에게|형|누나|언니|오빠|만|까지|처럼|보다)(?![가-힣])|이네\s?집"
     r"| (?:씨|님|쌤|선배|후배|언니|오빠|누나|형|선생님|교수님|이모|삼촌)(?![가-힣])|<(?:생년월일|주민번호|외국인번호|여권번호|운전면허|전화번호|계좌|이메일)>"
-    r"|(?:^|\x00|[,.!?~]\s)[가-힣]{2}[아야](?![가-힣])"
+    r"|(?:^|\x00|[,.!?~]\s)[가-힣]{2}[아야](?![가-힣])|랑\s(?:나|너|저)(?:랑|하고)|[가이는은]\s?[\"“]"
     r"|(?<![가-힣])(?:(?!날씨|솜씨|말씨|맵씨)[가-힣]{2}(?:씨|님|쓰|쟝)(?![가-힣])|[가-힣]{2}랑\s|(?:" + _SUR2 + r")[가-힣])")
 
 
@@ -770,6 +772,9 @@ def _reads_noun(window: str, off: int, stem: str, wlen: int = 0) -> bool:
     if len(stem) >= 2 and _namey(stem) and inside[-1][2] + inside[-1][3] == len(stem) and inside[0][1] != "NNB" \
             and all(t[1].startswith("NN") for t in inside):
         return True  # 은 + 채(NNB): kiwi cuts a name it doesn't know into nouns
+    if len(inside) >= 2 and inside[0][1] in ("XPN", "MM") and inside[-1][2] + inside[-1][3] == len(stem) \
+            and all(t[1].startswith("NN") for t in inside[1:]) and _namey(stem) and _unknown(stem):
+        return True  # 재(XPN) + 윤, 동(MM) + 건(NNB): a name kiwi has never seen, cut into a prefix and a noun
     word = [t for t in toks if t[2] < wlen]
     nxt = [t for t in toks if t[2] >= wlen]
     if wlen and word and word[-1][1] == "ETM" and not (nxt and nxt[0][1].startswith("NN")):
@@ -818,9 +823,10 @@ def _evidence(window: str, off: int, at: int, role: str = "subject") -> _Evidenc
     thing = appositive = compound = verbal = False
     first = True
     prev_num = prev_what = prev_person = content = False
+    prev_form = ""
     contents = 0
     nouns = role in ("subject", "bare", "also", "pp", "topic")
-    verbs = (_PERSON_V | _SEEKING if role == "subject" else _PERSON_V if role in ("pp", "topic")
+    verbs = (_PERSON_V | _SEEKING | _FETCH if role == "subject" else _PERSON_V if role in ("pp", "topic")
              else (_PERSON_V - _TRANSITIVE - _ASKING) | _FETCH if role == "bare"
              else _PERSON_V - _TRANSITIVE - _ASKING if role == "also"
              else _OBJECT_V if role == "object" else _COMPANION_V)
@@ -868,6 +874,9 @@ def _evidence(window: str, off: int, at: int, role: str = "subject") -> _Evidenc
             surface = window[off + start:off + start + 4]
             if prev_person and tag in ("XSV", "XSA", "VCP"):  # 결근+했어, 생일+이야: counted with the noun
                 pass
+            elif tag == "XSV" and prev_form + form in verbs and prev_form + form not in _WEAK_V:
+                strong += 2  # (유리가 말 + 하길: kiwi reads the noun and 하 apart)
+                verbal = True
             elif form in verbs and not (form == "그러" and surface[:2] not in ("그러", "그랬", "그럴")) \
                     and not (form == "살" and re.match(r"살[아고]\s?있", surface)):
                 strong += 2  # (그러는데, 그랬어 report what someone said; 왜 그래, 살아있어 don't)
@@ -887,6 +896,7 @@ def _evidence(window: str, off: int, at: int, role: str = "subject") -> _Evidenc
                 strong += 2  # (산이 엄마라고 했어) what someone said
                 verbal = True
                 break
+        prev_form = form
         prev_num = tag in ("SN", "MM", "NR")
         prev_what = tag == "NP" and form == "뭐"
         prev_person = prev_person and tag in ("VCP", "XSV", "XSA", "EP", "JKS", "JX")
@@ -930,6 +940,8 @@ def _context_readings(word: str) -> tuple:
             out.append((stem, "plain", rest))
         elif rest == "":
             out.append((stem, "bare", ""))
+        elif rest == "처럼":
+            out.append((stem, "like", rest))  # 다희처럼 살고 싶다
     # a full name: surname + given (남궁연, 사공휘랑, 제갈하엘; 나가윤, 구하늘, 하지안)
     if n >= 3 and word[3:] in _FULL_CUES:
         if word[:2] in _SUR2_SET and word[2] in NAME_SYL and word[2] not in _PARTICLE_SYL:
@@ -1017,6 +1029,8 @@ def _around(msg: str, pos: int) -> tuple[str, int]:
     lo = max(0, pos - 20)
     while 0 < lo < pos and not msg[lo - 1].isspace():
         lo += 1
+    if pos > lo and not msg[pos - 1].isspace():  # (ㅋㅋㅋㅋ재윤이, "승우야: kiwi would glue them to the word)
+        return msg[lo:pos] + " " + msg[pos:pos + 48], pos - lo + 1
     return msg[lo:pos + 48], pos - lo
 
 
@@ -1074,6 +1088,8 @@ def _viable_readings(word: str) -> tuple:
             continue  # 식이가 (식이, diet), 워붕이도: not a name + 이
         if kind == "plain" and _in_dictionary(word):
             continue
+        if kind == "like" and (_in_dictionary(word) or not _namey(name) or not _unknown(name)):
+            continue
         if kind in ("full", "full2") and (_in_dictionary(name) or _is_common(name)):
             continue
         out.append((name, kind, cue))
@@ -1084,12 +1100,42 @@ def _viable_readings(word: str) -> tuple:
 _ROLE_TOPIC = re.compile(r"(?:장|무|번|대표|담당|리더|막내|부장|회장|반장)(?:은|는)$")
 
 
-def _answer(msg: str, pos: int, after: str, prev: str) -> bool:
-    """The word stands as the holder of a role named just before it (총무는 하엘) or answers a 누구
-    question in the same message (우리 반 회장 누구 됐어? 윤슬), at the end of its clause."""
+_ANSWER_FILLER = re.compile(r"\?\s*(?:(?:아|앗|아아|음|그|맞다|맞아|아맞다)[!~.,]*\s+)*$")
+
+
+_BECAUSE = re.compile(r" 때문(?:에|이야|이지|인지|임)?(?![가-힣])")
+_WITH_ME = re.compile(r" (?:나|너|저)(?:랑|하고|이랑)(?![가-힣])")
+_QUOTED = re.compile(r"\s?[\"“'‘][^\"”'’]{1,60}[\"”'’]\s?(?:하고|라고|이라고|라며|이라며|래|이래|했|하더라|그러|그랬)")
+_LIST_ITEM = r"[가-힣]{2,3}"
+_LIST_LEFT = re.compile(rf"(?:(?<![가-힣])({_LIST_ITEM}),\s*(?:그리고\s+)?)+$")
+_LIST_RIGHT = re.compile(rf"(?:\s*,\s*(?:그리고\s+)?({_LIST_ITEM}?)(?:이랑|랑|하고|이|도)?(?![가-힣]))+")
+
+
+def _name_list(msg: str, pos: int, word: str) -> bool:
+    """`word` is an item of a comma list (현민, 수호, 그리고 예준) whose every item is made of name
+    syllables and unknown to kiwi."""
+    left = _LIST_LEFT.search(msg[:pos])
+    items = re.findall(_LIST_ITEM, left.group(0)) if left else []
+    right = _LIST_RIGHT.match(msg, pos + len(word))
+    if right:
+        items += [re.sub(r"(?:이랑|랑|하고|이|도)$", "", x) for x in re.findall(r",\s*(?:그리고\s+)?([가-힣]+)", right.group(0))]
+    items = [x for x in items if len(x) >= 2]
+    return bool(items) and all(_namey(x) and _unknown(x) for x in items)
+
+
+def _answer(msg: str, pos: int, after: str, prev: str, cue: str = "") -> bool:
+    """The word stands as the holder of a role named just before it (총무는 하엘) or answers a 누구 or
+    이름 question in the same message (우리 반 회장 누구 됐어? 윤슬, 이름 뭐였지? 아 맞다 우빈), at the end
+    of its clause; with a particle, the one the question asked with (누구랑 있냐고? 은결이랑)."""
     if not re.match(r"\s*(?:[,.!?~]|$)", after):
         return False
-    return bool(_ROLE_TOPIC.search(prev)) or (prev[-1:] in "?" and bool(re.search(r"누구|누가|누군", msg[:pos])))
+    if cue:
+        part = cue.removeprefix("이")
+        return part in ("랑", "하고", "한테", "에게") and prev[-1:] in "?" and "누구" + part in msg[:pos]
+    if _ROLE_TOPIC.search(prev):
+        return True
+    q = msg[:pos]
+    return bool(_ANSWER_FILLER.search(q)) and bool(re.search(r"누구|누가|누군|이름", q[:q.rfind("?")]))
 
 
 def _by_context(msg: str, pos: int, word: str, name: str, kind: str, cue: str) -> bool:
@@ -1101,8 +1147,22 @@ def _by_context(msg: str, pos: int, word: str, name: str, kind: str, cue: str) -
     prev = before[-1] if before else ""
     title = _SPACED_TITLE_AFTER.match(after) if cue in ("", "이") else None
     id_after = _ID_TOKEN_AFTER.match(after)
+    if kind == "like" or (kind in ("bare", "plain") and cue in ("", "이") and _BECAUSE.match(after)) \
+            or (kind == "bare" and (after[:1] == "," or prev[-1:] == ",")):
+        # 정우처럼, 세린이 때문에, 현민, 수호, 그리고 예준: a comparison, a cause or a list item is a name
+        # only when kiwi has never seen it and it is made of name syllables (not 바보처럼, 우유, 빵)
+        if name not in _PLACES and _namey(name) and _unknown(name) and (kind != "bare" or _BECAUSE.match(after) or _name_list(
+                msg, pos, word)) and _reads_noun(*_around(msg, pos), name, len(word)):
+            return True
+        if kind == "like":
+            return False
+    if kind == "plain" and ((cue in _COMPANION and _WITH_ME.match(after)) or (cue in ("가", "이", "는", "은") and _QUOTED.match(after))):
+        # 라엘이랑 나랑 둘 중에, 예나가 "다들 어디야" 하고 올렸어: with me, or said something quoted
+        return _unknown(name) and any(ch in NAME_SYL for ch in name) and name not in _PLACES \
+            and _reads_noun(*_around(msg, pos), name, len(word))
     kin = prev in _KIN_BEFORE and kind in ("bare", "plain", "plain1") and _unknown(name)
-    answer = kind == "bare" and _answer(msg, pos, after, prev)
+    answer = (kind == "bare" and _answer(msg, pos, after, prev)) or (
+        kind == "plain" and cue in ("랑", "이랑", "하고", "한테", "이한테") and _answer(msg, pos, after, prev, cue))
     if kind in ("bare", "plain", "plain1") and not (title or id_after or kin or answer or _PERSON_HINT.search(after)
                                                     or (kind == "plain" and _WEAK_HINT.search(after) and _unknown(name))):
         return False  # nothing said of a person after it: no need to ask kiwi

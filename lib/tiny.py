@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from lib import config, fileio, kakao, models, pairs
+from lib import config, fileio, kakao, models, pairs, privacy
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +64,14 @@ def chat_documents(chat=None, *, window_turns: int = 10, seed: int = 0) -> list[
 
 
 def _sample_chat():
-    """The bundled fictional chat (data/sample/pc_ko.txt, committed)."""
-    return kakao.read_chat(config.SAMPLE / "pc_ko.txt")
+    """The bundled fictional chat (data/sample/pc_ko.txt, committed), masked as the dataset build masks it
+    (speakers and detected names become pseudonyms, numbers and IDs tokens): nothing is trained on a
+    personal value, the stand-ins' own pre-training included; 05_eval shows what the base model writes."""
+    df = kakao.read_chat(config.SAMPLE / "pc_ko.txt")
+    anon = privacy.Anonymizer(known_names=privacy.auto_names(df), key=privacy.chat_key(df))
+    text = df["kind"].eq("text")
+    df.loc[text, "text"] = anon.mask_many(df.loc[text, "text"].tolist())
+    return df
 
 
 def _digest(obj) -> str:

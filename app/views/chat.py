@@ -1,6 +1,5 @@
 """The chat: KakaoTalk-style bubbles, the conversation her browser keeps, his replies bubble by bubble with
 the pauses he really leaves, and her real name wherever the model writes the pseudonym it learned."""
-import inspect
 import random
 import time
 from html import escape
@@ -89,9 +88,7 @@ if messages and messages[-1]["role"] == "user" and ss.get("_failed") != len(mess
         slot.markdown(common.turn_html("assistant", [], None, tz, name=NAME, avatar=AVATAR, typing=True),
                       unsafe_allow_html=True)
     history = [{"role": m["role"], "content": to_model(m["content"]), "time": m["time"]} for m in messages]
-    kw = {"generation": settings}
-    if "tz" in inspect.signature(bot.stream).parameters:     # time-aware replies read her clock
-        kw["tz"] = tz
+    kw = {"generation": settings, "tz": tz}   # the time line reads her clock
     shown, waiting, rng = [], [], random.Random()
     next_at = 0.0
 
