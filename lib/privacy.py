@@ -874,13 +874,14 @@ def _evidence(window: str, off: int, at: int, role: str = "subject") -> _Evidenc
             surface = window[off + start:off + start + 4]
             if prev_person and tag in ("XSV", "XSA", "VCP"):  # 결근+했어, 생일+이야: counted with the noun
                 pass
-            elif tag == "XSV" and prev_form + form in verbs and prev_form + form not in _WEAK_V:
+            elif tag == "XSV" and role in ("subject", "topic") and contents_before == 1 and prev_form + form in verbs \
+                    and prev_form + form not in _WEAK_V:
                 strong += 2  # (유리가 말 + 하길: kiwi reads the noun and 하 apart)
                 verbal = True
             elif form in verbs and not (form == "그러" and surface[:2] not in ("그러", "그랬", "그럴")) \
                     and not (form == "살" and re.match(r"살[아고]\s?있", surface)):
                 strong += 2  # (그러는데, 그랬어 report what someone said; 왜 그래, 살아있어 don't)
-                verbal = True
+                verbal = verbal or form not in _FETCH  # (a bus comes to pick you up too: 버스가 데리러 온대)
             elif form == "하" and prev_what and role in ("subject", "topic", "bare"):  # (지혜는 요즘) 뭐 해?
                 strong += 2
                 verbal = True
@@ -942,6 +943,8 @@ def _context_readings(word: str) -> tuple:
             out.append((stem, "bare", ""))
         elif rest == "처럼":
             out.append((stem, "like", rest))  # 다희처럼 살고 싶다
+        elif rest == ("이로" if bat else "로"):
+            out.append((stem, "named", rest))  # 하음이로 지었어, 발표자 주희로 정했어
     # a full name: surname + given (남궁연, 사공휘랑, 제갈하엘; 나가윤, 구하늘, 하지안)
     if n >= 3 and word[3:] in _FULL_CUES:
         if word[:2] in _SUR2_SET and word[2] in NAME_SYL and word[2] not in _PARTICLE_SYL:
@@ -1088,7 +1091,7 @@ def _viable_readings(word: str) -> tuple:
             continue  # 식이가 (식이, diet), 워붕이도: not a name + 이
         if kind == "plain" and _in_dictionary(word):
             continue
-        if kind == "like" and (_in_dictionary(word) or not _namey(name) or not _unknown(name)):
+        if kind in ("like", "named") and (_in_dictionary(word) or not _namey(name) or not _unknown(name)):
             continue
         if kind in ("full", "full2") and (_in_dictionary(name) or _is_common(name)):
             continue
@@ -1103,6 +1106,7 @@ _ROLE_TOPIC = re.compile(r"(?:장|무|번|대표|담당|리더|막내|부장|회
 _ANSWER_FILLER = re.compile(r"\?\s*(?:(?:아|앗|아아|음|그|맞다|맞아|아맞다)[!~.,]*\s+)*$")
 
 
+_NAMED = re.compile(r"\s?(?:정했|정함|정해|지었|지음|지어|뽑았|뽑힘|뽑혔)")
 _BECAUSE = re.compile(r" 때문(?:에|이야|이지|인지|임)?(?![가-힣])")
 _WITH_ME = re.compile(r" (?:나|너|저)(?:랑|하고|이랑)(?![가-힣])")
 _QUOTED = re.compile(r"\s?[\"“'‘][^\"”'’]{1,60}[\"”'’]\s?(?:하고|라고|이라고|라며|이라며|래|이래|했|하더라|그러|그랬)")
@@ -1147,12 +1151,21 @@ def _by_context(msg: str, pos: int, word: str, name: str, kind: str, cue: str) -
     prev = before[-1] if before else ""
     title = _SPACED_TITLE_AFTER.match(after) if cue in ("", "이") else None
     id_after = _ID_TOKEN_AFTER.match(after)
-    if kind == "like" or (kind in ("bare", "plain") and cue in ("", "이") and _BECAUSE.match(after)) \
+    if kind == "named":  # a name given or chosen (딸 이름 하음이로 지었어, 발표자 주희로 정했어)
+        if not _NAMED.match(after) or name in _PLACES:
+            return False
+        toks = _tokens(*_around(msg, pos))
+        return _reads_noun(*_around(msg, pos), name, len(word)) or (  # (kiwi takes 하음이 for one noun)
+            bool(toks) and toks[0][0] == name + "이" and toks[0][1] in ("NNG", "NNP") and toks[0][2] == 0)
+    spaced = pos == 0 or msg[pos - 1].isspace()
+    if kind == "like" or (kind in ("bare", "plain") and cue in ("", "이") and spaced and _BECAUSE.match(after)) \
             or (kind == "bare" and (after[:1] == "," or prev[-1:] == ",")):
         # 정우처럼, 세린이 때문에, 현민, 수호, 그리고 예준: a comparison, a cause or a list item is a name
         # only when kiwi has never seen it and it is made of name syllables (not 바보처럼, 우유, 빵)
-        if name not in _PLACES and _namey(name) and _unknown(name) and (kind != "bare" or _BECAUSE.match(after) or _name_list(
-                msg, pos, word)) and _reads_noun(*_around(msg, pos), name, len(word)):
+        because = cue in ("", "이") and spaced and bool(_BECAUSE.match(after))
+        listed = kind == "bare" and not because and _name_list(msg, pos, word)
+        if name not in _PLACES and _namey(name) and _unknown(name) and (kind == "like" or because or listed) and (
+                _reads_noun(*_around(msg, pos), name, len(word)) or (listed and _reads_noun(name, 0, name))):
             return True
         if kind == "like":
             return False
@@ -1455,6 +1468,11 @@ class Anonymizer:
                 # (여러 개), 이름 남겨도 (남기 + 어도)
                 hit(at, NAME, word)
                 return m.group("fc") + self.pseudonym(word)
+            rest = re.match(r"[가-힣]*", m.string[m.end():]).group(0)
+            if rest:  # 이름 하음이로 지었어: the whole word is read (the match ended before 로)
+                out = candidate(m, word + rest, at)
+                if out.endswith(rest) and out != word + rest:
+                    return m.group("fc") + out[:-len(rest)]
             return m.group("fc") + candidate(m, word, at)  # 이름이 뭐야: not a name, but look as usual
 
         def latin(m):

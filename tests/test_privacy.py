@@ -295,10 +295,10 @@ def test_keep_words_are_never_masked_but_known_names_always_are():
 
 
 # names recall per fresh batch when the last round ended (benchmarks/results/privacy_recall.json); a batch
-# written after it gets its floor when first scored. Issue 11's goal is 0.97: not reached on 5, 7, 8 and 9.
+# written after it gets its floor when first scored. Issue 11's goal is 0.97: not reached on 5, 7, 8, 9 and 10.
 NAME_FLOOR = {"privacy_fresh1": 0.98, "privacy_fresh2": 0.98, "privacy_fresh3": 0.98, "privacy_fresh4": 0.97,
               "privacy_fresh5": 0.93, "privacy_fresh6": 0.97, "privacy_fresh7": 0.89, "privacy_fresh8": 0.90,
-              "privacy_fresh9": 0.86}
+              "privacy_fresh9": 0.86, "privacy_fresh10": 0.92}
 
 
 @pytest.mark.parametrize("path", FRESH, ids=[p.stem for p in FRESH])
@@ -443,6 +443,19 @@ def test_names_cli_writes_the_csv(tmp_path, monkeypatch, capsys):
     ("이든 씨 오늘 외근이세요", "이든"),               # spaced 씨 after a word kiwi cuts up
     ("보호자 성명 남궁윤", "남궁윤"),                  # a form cue, a two-syllable surname
     ("은채는 요즘 많이 바쁜가 봐", "은채"),            # busy: said of people
+    ("ㅋㅋㅋㅋ재윤이 또 지각함", "재윤"),               # glued to ㅋㅋ; kiwi cuts 재(prefix) + 윤
+    ("7시 반에 현서가 데리러 온대", "현서"),            # a subject fetching someone
+    ("유리가 말하길 내일 비 온대", "유리"),             # 말 + 하길 read apart
+    ("지금 누구랑 있냐고? 은결이랑", "은결"),           # the answer to 누구랑, with its particle
+    ("걔 이름 뭐였지? 아 맞다 우빈", "우빈"),           # the answer to an 이름 question
+    ("다희처럼 살고 싶다 진짜", "다희"),                # 처럼 after a word kiwi has never seen
+    ("진짜 화났어 민규 때문에", "민규"),                # 때문에 after one
+    ("이번 여행 멤버는 지안, 서윤, 가윤이랑 나", "서윤"),  # a comma list of such words
+    ("라엘이랑 나랑 둘 중에 누가 더 커?", "라엘"),      # with me
+    ('단톡에 예나가 "다들 어디야" 하고 올렸어', "예나"),  # said something quoted
+    ("Jenny가 그러는데 거기 웨이팅 길대", "Jenny"),     # a Latin name, then a verb of people
+    ("우리 딸 이름 하음이로 지었어", "하음"),           # a name given (after the form cue 이름)
+    ("우리 조 발표자 주희로 정했어", "주희"),           # or chosen
 ])
 def test_names_found_by_how_the_sentence_uses_them(text, name):
     assert name not in Anonymizer(key="k").mask(text)
@@ -466,6 +479,11 @@ def test_names_found_by_how_the_sentence_uses_them(text, name):
     ("주소 불러줄게 인천 연수구", "주소"), ("현재는 바빠", "현재는"), ("연말은 바빠서 안되는데", "연말은"),
     ("Michael Brown 이라는 분이 연락하셨어요", "분이"), ("택배 기사님 오셨어", "택배"), ("영업 팀장님이 그러는데", "영업"),
     ("비교는 그림으로 찾으시면 좋구요", "비교는"), ("자신이 찾은것인데 남들이 못찾은것", "남들이"),
+    ("버스가 데리러 온대", "버스가"), ("바보처럼 굴지 마", "바보처럼"), ("코로나 때문에 못 가", "코로나"),
+    ("우유, 빵, 계란 사와", "우유"), ("인생, 사랑, 우정 다 중요해", "사랑"), ("서울, 부산, 대구 다 가봄", "부산"),
+    ("자동(기계가 실행)이기 때문에 빨라", "이기"), ("공부하는 이유는 하나님을 사랑하기 때문이다", "이유는"),
+    ("너무 진실만 말하져", "진실만"), ("커피랑 나랑 잘 맞음", "커피랑"), ('뉴스가 "비 온대"라고 했어', "뉴스가"),
+    ("메뉴 피자로 정했어", "피자로"), ("여행지 세부로 정했어", "세부로"), ("팀명 하나로 정했어", "하나로"),
 ])
 def test_words_the_context_rules_keep(text, word):
     assert word in Anonymizer(key="k").mask(text)
