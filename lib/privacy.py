@@ -343,6 +343,23 @@ _LATIN_PERSON_AFTER = re.compile(r"\s?(?:이랑|랑|한테|에게|께|씨|님|�
 # a single capitalised word, then a verb said of people (Jenny가 그러는데, David 만나서)
 _LATIN_PERSON_VERB = re.compile(r"(?:이|가|은|는|도)?\s(?:그러|그랬|말하|말했|만나|만났|만난|사귀|헤어|싸우|싸웠|물어|데리|데려)")
 _ID_WORDS = re.compile(r"생년|여권|[Pp]assport|PASSPORT|성명|이름|예약자|신분|영문|탑승|승객|명의|[Nn]ame\b|NAME\b|카드")
+# one capitalised word + 이/가, then coming, going, being late or a gift (Kevin이 늦는대, Sarah가 선물 보냈어)
+_LATIN_PERSON_WEAK = re.compile(r"(?:이|가)\s(?:늦|왔|온대|온다|올|갔|간대|선물)")
+# the second of two capitalised words joined as people are (Tom이랑 Jake 왔어): the first one cued as a person
+_LATIN_PARTNER = re.compile(r"(?<![A-Za-z])[A-Z][a-z]+(?:이랑|랑|하고)\s$")
+_LATIN_PARTNER_VERB = re.compile(r"(?:이|가|도)?\s(?:왔|온|갔|간|늦|만나|만났|그러|그랬)")
+# X랑 Y 중에: a choice between two things (Adidas랑 Nike 중에, Netflix랑 디즈니 중에), not company
+_CHOICE_AFTER = re.compile(r"(?:이랑|랑|하고|이나|나)\s?\S+\s(?:중에|중\b|둘\s?중)")
+# Companies and services people talk about as if they were someone (Apple이 그러는데, 넷플릭스가 그러는데,
+# Adidas랑 Nike 중에): a word's shape can't tell these from a given name (Tesla, Nike look like one), so a small
+# stoplist of very common brands, Latin and Hangul, is kept out of the person rules. Brands written with inner
+# capitals (YouTube, ChatGPT, iPhone) never match LATIN_RE. Not a list of names: it only ever un-masks.
+_BRANDS = set("""apple google netflix samsung amazon youtube instagram facebook meta microsoft disney nike adidas tesla
+spotify coupang kakao naver toss uber starbucks zara uniqlo twitter tiktok hyundai kia line discord zoom slack notion
+siri alexa chatgpt openai nintendo sony lg sk baemin yanolja musinsa oliveyoung daiso costco ikea h&m gucci chanel
+넷플릭스 애플 구글 삼성 아마존 유튜브 인스타 인스타그램 페이스북 마이크로소프트 디즈니 나이키 아디다스 테슬라 스포티파이
+쿠팡 카카오 네이버 토스 우버 스타벅스 자라 유니클로 트위터 틱톡 현대 기아 디스코드 노션 시리 닌텐도 소니 배민 무신사
+올리브영 다이소 코스트코 이케아 구찌 샤넬 스벅 카톡""".split())
 
 
 def _latin_name(words: list[str], before: str, after: str) -> bool:
@@ -355,7 +372,12 @@ def _latin_name(words: list[str], before: str, after: str) -> bool:
             return True
     if len(words) == 1 and (words[0].isupper() or len(words[0]) < 3):  # OK, BTS, TV: acronyms
         return False
-    if _LATIN_PERSON_AFTER.match(after) or (len(words) == 1 and _LATIN_PERSON_VERB.match(after)):
+    if len(words) == 1 and (words[0].lower() in _BRANDS or _CHOICE_AFTER.match(after)):
+        return False  # Apple이 그러는데, Adidas랑 Nike 중에: a company, or one of two things to choose from
+    if _LATIN_PERSON_AFTER.match(after) or (len(words) == 1 and (
+            _LATIN_PERSON_VERB.match(after) or _LATIN_PERSON_WEAK.match(after)
+            or (_LATIN_PARTNER.search(before[-12:]) and _LATIN_PARTNER_VERB.match(after)
+                and re.search(r"([A-Z][a-z]+)\S*\s$", before).group(1).lower() not in _BRANDS))):
         return True
     return len(words) >= 2 and bool(_ID_WORDS.search(before[-16:]))  # the cue just before it
 
@@ -680,7 +702,7 @@ _ASKING = {"묻", "물어보"}  # (슬랙도 물어보니까: asked about it too
 _TIES = _KIN | set("생일 생파 남친 여친 남자친구 여자친구 남편 와이프 부모님 애인 쌍둥이 목소리 성격 돌잔치 결혼식 생일파티 "
                    "졸업식 유치원 어린이집".split())
 _PRONOUNS = set("나 저 너 내 제 니 우리 저희 너희 걔 얘 쟤 그분 이분 저분".split())
-_WEAK_V = set("오 가 보 알 먹 마시 자 아프 늦 빌리 맡 기다리 부르 크 늘 다니 생기 오시 가시".split())
+_WEAK_V = set("오 가 보 알 먹 마시 자 아프 늦 빌리 맡 기다리 부르 크 늘 다니 생기 오시 가시 끝나".split())
 _OBJECT_V = set("만나 초대하 초대 데려가 데려오 데리 꼬시".split())  # done to a person (…를)
 _FETCH = set("데리 데려가 데려오 마중 배웅".split())  # right after a bare name (윤서 데리러 가는 중)
 _COMPANION_V = set("놀 만나 사귀 싸우 헤어지 결혼하 통화 얘기 연락 카톡 데이트 소개팅 결혼 여행 문자 싸움".split())
@@ -713,7 +735,8 @@ _CTX_HINT_REST = re.compile(
     r"한테|에게|께|이(?:가|는|도|를|한테|에게|형|누나|언니|오빠|만|까지|처럼|보다)(?![가-힣])|이네\s?집"
     r"| (?:씨|님|쌤|선배|후배|언니|오빠|누나|형|선생님|교수님|이모|삼촌)(?![가-힣])|<(?:생년월일|주민번호|외국인번호|여권번호|운전면허|전화번호|계좌|이메일)>"
     r"|(?:^|\x00|[,.!?~]\s)[가-힣]{2}[아야](?![가-힣])|랑\s(?:나|너|저)(?:랑|하고)|[가이는은]\s?[\"“]"
-    r"|(?<![가-힣])(?:(?!날씨|솜씨|말씨|맵씨)[가-힣]{2}(?:씨|님|쓰|쟝)(?![가-힣])|[가-힣]{2}랑\s|(?:" + _SUR2 + r")[가-힣])")
+    r"|(?<![가-힣])(?:(?!날씨|솜씨|말씨|맵씨)[가-힣]{2}(?:씨|님|쓰|쟝)(?![가-힣])|[가-힣]{2,4}랑\s|(?:" + _SUR2 + r")[가-힣])"
+    r"| (?:형|누나|언니|오빠|선배|쌤)(?:이|가|은|는|도|랑|한테)(?![가-힣])")
 
 
 def _ctx_hinted(texts: list[str]) -> set[int]:
@@ -908,6 +931,16 @@ def _evidence(window: str, off: int, at: int, role: str = "subject") -> _Evidenc
     return _Evidence(strong, weak, thing, appositive, compound, loose, verbal)
 
 
+# (a bare one is looked at only before a spaced title, in _Anonymizer._sub_names: most words are bare)
+_FOREIGN_CUES = ("가", "이", "는", "은", "도", "랑", "이랑", "한테", "에게", "한테서")
+# a bare word, then a verb done to a person (서준 불러, 하람 만났는데, 세아 찾더라, 윤슬 깨워, 승아 차례야; not
+# 챙기, said of things as often: 현미 챙겨)
+_OBJECT_BARE = re.compile(r" (?:(?:" + "|".join(sorted(_BETWEEN, key=len, reverse=True)) + r")\s+)*"
+                          r"(?:불러|부르|부를|만났|만나|만난|보러|봤|마주치|마주쳤|깨워|깨우|찾더|찾았|찾아|찾는|찾으"
+                          r"|기다리|기다려|기다렸|빼고|빼면|대신|차례|데리|데려)")
+_NE_AFTER = re.compile(r" (?:집|엄마|아빠|부모님|동생|언니|오빠|누나|형|할머니|할아버지|강아지|고양이|가족|가기|가서|갔|간대|갈|놀러|왔|에서)")
+
+
 @lru_cache(maxsize=200_000)
 def _context_readings(word: str) -> tuple:
     """The ways `word` could be a name + what follows, for the context rules: (name, kind, cue), kind
@@ -945,6 +978,14 @@ def _context_readings(word: str) -> tuple:
             out.append((stem, "like", rest))  # 다희처럼 살고 싶다
         elif rest == ("이로" if bat else "로"):
             out.append((stem, "named", rest))  # 하음이로 지었어, 발표자 주희로 정했어
+        elif rest == "네":
+            out.append((stem, "ne", rest))  # 채윤네 집에서, 수아네 가기로
+    # a foreign given name written in Hangul (나탈리한테, 마이클 형이, 올리비아랑, 제임스가)
+    for cue in _FOREIGN_CUES:
+        stem = word[:n - len(cue)] if cue else word
+        if 3 <= len(stem) <= 4 and word.endswith(cue) and (
+                cue[:1] not in ("이", "은") or _has_batchim(stem[-1])) and (cue not in ("가", "는", "랑") or not _has_batchim(stem[-1])):
+            out.append((stem, "foreign", cue))
     # a full name: surname + given (남궁연, 사공휘랑, 제갈하엘; 나가윤, 구하늘, 하지안)
     if n >= 3 and word[3:] in _FULL_CUES:
         if word[:2] in _SUR2_SET and word[2] in NAME_SYL and word[2] not in _PARTICLE_SYL:
@@ -1054,7 +1095,7 @@ def _bare_person(msg: str, pos: int, word: str) -> bool:
 # after a bare word (times and adverbs skipped), what a person has or does, 걔, 뭐 (해), an age
 _BARE_NEXT = re.compile(r"[\sㄱ-ㅎ~!.,^]*(?:(?:" + "|".join(sorted(_BETWEEN, key=len, reverse=True)) + r")\s+)*"
                         r"(?:" + _PERSON_HINT_PATTERN + r"|" + _trie_pattern(_OWN | _FETCH | _APPOSITIVE) + r"|데리|데려)")
-_WEAK_HINT = re.compile(r"[오왔와온갔가간봤보봐알먹]")
+_WEAK_HINT = re.compile(r"[오왔와온갔가간봤보봐알먹끝]")
 _BOUND_NOUN = re.compile(r"(?:쯤|때|거|것|수|줄|만큼|정도|중|뿐)(?![가-힣])")
 _COMPANION = {"랑", "이랑", "하고", "랑은", "이랑은", "랑도", "이랑도", "하고는"}
 _OBJECT_CUE = {"을", "를", "이를"}
@@ -1095,6 +1136,10 @@ def _viable_readings(word: str) -> tuple:
             continue
         if kind in ("full", "full2") and (_in_dictionary(name) or _is_common(name)):
             continue
+        if kind == "ne" and (not _namey(name) or not _unknown(name) or _in_dictionary(word)):
+            continue
+        if kind == "foreign" and not _foreign_ok(name):
+            continue  # (kiwi's proper nouns made of name syllables, 3 or 4 of them, are full names: the rules above)
         out.append((name, kind, cue))
     return tuple(out)
 
@@ -1173,7 +1218,16 @@ def _by_context(msg: str, pos: int, word: str, name: str, kind: str, cue: str) -
         # 라엘이랑 나랑 둘 중에, 예나가 "다들 어디야" 하고 올렸어: with me, or said something quoted
         return _unknown(name) and any(ch in NAME_SYL for ch in name) and name not in _PLACES \
             and _reads_noun(*_around(msg, pos), name, len(word))
-    kin = prev in _KIN_BEFORE and kind in ("bare", "plain", "plain1") and _unknown(name)
+    if kind == "ne":  # 채윤네 집에서: the household of someone kiwi has never heard of
+        return bool(_NE_AFTER.match(after)) and name not in _PLACES and _stands_as_noun(msg, pos, name, len(word))
+    if kind == "foreign":
+        return _foreign_by_context(msg, pos, word, name, cue, after, title)
+    if kind == "bare" and _OBJECT_BARE.match(after) and name not in _PLACES and _namey(name) and _unknown(name) \
+            and _stands_as_noun(msg, pos, name, len(word)):
+        return True  # 서준 불러, 세아 찾더라: someone kiwi has never heard of, met, called or waited for
+    kin = prev in _KIN_BEFORE and kind in ("bare", "plain", "plain1") and _unknown(name) and not (
+        kind == "bare" and re.match(r" [가-힣]+", after) and _first_tag(after.split()[0]) == "NNG"
+        and after.split()[0] not in _PERSON_N and after.split()[0] not in _BETWEEN)  # 할머니 희수 잔치: whose event
     answer = (kind == "bare" and _answer(msg, pos, after, prev)) or (
         kind == "plain" and cue in ("랑", "이랑", "하고", "한테", "이한테") and _answer(msg, pos, after, prev, cue))
     if kind in ("bare", "plain", "plain1") and not (title or id_after or kin or answer or _PERSON_HINT.search(after)
@@ -1240,8 +1294,10 @@ def _by_context(msg: str, pos: int, word: str, name: str, kind: str, cue: str) -
         return False  # 별이 떴다, 진영 논리: a thing, or the word qualifies the noun after it
     if prev in _PEOPLE_BEFORE and kind in ("plain", "plain1") and strong:
         strong += 1  # 우리 솔이, 막내 채아가
-    if not _reads_noun(window, off, name, wlen):
-        return False
+    if not (_reads_noun(window, off, name, wlen) or (kind == "plain" and cue == "이" and unknown and _namey(name)
+                                                     and not _verb_first(name) and not _straddles(window, off, len(name)))):
+        return False  # (하랑이 학원 끝났대: kiwi cuts 하 + 랑 + 이 in the sentence, alone it reads no verb; not
+        # 한 송이: kiwi reads a word across the name's end)
     if kind == "pp":  # 진주한테 돈 빌려줬어 (a place takes 한테 only as a person: 일본에게 하겠구만 is not one)
         return (unknown and _namey(name) and name not in _PLACES) or strong + (ev.weak if name not in _PLACES else 0) >= 1
     if kind == "bare":
@@ -1259,6 +1315,41 @@ def _by_context(msg: str, pos: int, word: str, name: str, kind: str, cue: str) -
     if ev.verbal and strong >= 2:
         return True  # 미래는 요즘 뭐하고 지내: a verb of people needs no rarer word
     return strong - ev.loose >= 2 and _rare_word(name) if not unknown else strong >= 2
+
+
+def _straddles(window: str, off: int, n: int) -> bool:
+    """kiwi reads a word that starts inside the first `n` characters and ends after them (한 + 송이)."""
+    return any(0 <= t[2] < n < t[2] + t[3] for t in _tokens(window, off))
+
+
+@lru_cache(maxsize=100_000)
+def _foreign_ok(name: str) -> bool:
+    """3 or 4 syllables kiwi knows whole as a proper noun, not made of name syllables (those are full names:
+    the rules above), no place, plural, brand or compound of a noun (국민은행, 롯데월드, 현대카드)."""
+    return not (_namey(name) or name in _PLACES or name.endswith(("들",) + _PLACE_END3)
+                or any(name[:k] in _BRANDS for k in range(2, len(name) + 1))  # 카카오톡
+                or not _known_word(name) or (len(name) == 4 and _is_word(name[2:])))
+
+
+def _stands_as_noun(msg: str, pos: int, name: str, wlen: int) -> bool:
+    """kiwi reads a word it has never seen (made of name syllables) as a noun where it stands, or at least
+    not as a verb on its own: in a sentence it cuts such a word into whatever it knows (하 + 람, 채 + 윤)."""
+    return _reads_noun(*_around(msg, pos), name, wlen) or not _verb_first(name)
+
+
+def _foreign_by_context(msg: str, pos: int, word: str, name: str, cue: str, after: str, title) -> bool:
+    """A foreign given name kiwi knows as a proper noun (제임스, 올리비아, 나탈리): titled (마이클 형이), told
+    something (나탈리한테), or with a verb of people after it (알렉스가 그러는데, 올리비아랑 저녁 먹어)."""
+    window, off = _around(msg, pos)
+    if not _reads_noun(window, off, name, len(word)):
+        return False
+    if not cue:
+        return bool(title)
+    if cue in ("한테", "에게", "한테서"):
+        return True
+    ev = _evidence(window, off, len(word), _role(cue))
+    # with someone: only what people do together (…랑 싸워); things go along with 랑 too (파이썬이랑 자고, X랑 먹었어)
+    return not ev.thing and (ev.strong >= 2 or (ev.weak >= 1 and cue not in _COMPANION))
 
 
 def _full_by_context(window: str, off: int, wlen: int, name: str, kind: str, cue: str, after: str, prev: str,
@@ -1478,7 +1569,7 @@ class Anonymizer:
         def latin(m):
             raw = m.group("lat")
             lo = m.string.rfind("\x00", 0, m.start()) + 1
-            if raw in self.keep or not _latin_name(re.split(r"[ \-]", raw), m.string[lo:m.start()], m.string[m.end():m.end() + 8]):
+            if raw in self.keep or not _latin_name(re.split(r"[ \-]", raw), m.string[lo:m.start()], m.string[m.end():m.end() + 20]):
                 return raw
             hit(m.start(), NAME, raw)
             return self.pseudonym(raw)
@@ -1488,6 +1579,8 @@ class Anonymizer:
             if not readings and len(word) == 2 and m.string.startswith((" 씨", " 님"), at + 2) \
                     and any(ch in NAME_SYL for ch in word) and _first_tag(word) in ("NP", "NNG", "NNP"):
                 readings = ((word, "bare", ""),)  # 이든 씨: a word kiwi cuts up, titled
+            elif 3 <= len(word) <= 4 and _SPACED_TITLE_AFTER.match(m.string, at + len(word)) and _foreign_ok(word):
+                readings += ((word, "foreign", ""),)  # 마이클 형이: a foreign name kiwi knows, titled
             if context_only and not readings and self._known_re is None:
                 return word  # (most words: one cached look-up)
             name, how = (None, None) if context_only else self._name_decision(word) or (None, None)

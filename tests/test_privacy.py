@@ -295,10 +295,10 @@ def test_keep_words_are_never_masked_but_known_names_always_are():
 
 
 # names recall per fresh batch when the last round ended (benchmarks/results/privacy_recall.json); a batch
-# written after it gets its floor when first scored. Issue 11's goal is 0.97: not reached on 5, 7, 8, 9 and 10.
+# written after it gets its floor when first scored. Issue 11's goal is 0.97: not reached on 5, 7, 8, 9, 10 and 11.
 NAME_FLOOR = {"privacy_fresh1": 0.98, "privacy_fresh2": 0.98, "privacy_fresh3": 0.98, "privacy_fresh4": 0.97,
-              "privacy_fresh5": 0.93, "privacy_fresh6": 0.97, "privacy_fresh7": 0.89, "privacy_fresh8": 0.90,
-              "privacy_fresh9": 0.86, "privacy_fresh10": 0.92}
+              "privacy_fresh5": 0.94, "privacy_fresh6": 0.97, "privacy_fresh7": 0.89, "privacy_fresh8": 0.91,
+              "privacy_fresh9": 0.88, "privacy_fresh10": 0.94, "privacy_fresh11": 0.91}
 
 
 @pytest.mark.parametrize("path", FRESH, ids=[p.stem for p in FRESH])
@@ -456,6 +456,14 @@ def test_names_cli_writes_the_csv(tmp_path, monkeypatch, capsys):
     ("Jenny가 그러는데 거기 웨이팅 길대", "Jenny"),     # a Latin name, then a verb of people
     ("우리 딸 이름 하음이로 지었어", "하음"),           # a name given (after the form cue 이름)
     ("우리 조 발표자 주희로 정했어", "주희"),           # or chosen
+    ("서준 불러 같이 먹게", "서준"),                    # a bare word kiwi has never seen, then a verb done to a person
+    ("엄마가 세아 찾더라", "세아"),
+    ("채윤네 집에서 자고 갈게", "채윤"),                # …네 집: someone's household
+    ("하랑이 학원 끝났대?", "하랑"),                    # done with school (kiwi cuts 하 + 랑 + 이 in the sentence)
+    ("나탈리한테 답장했어", "나탈리"),                  # a foreign name kiwi knows, told something
+    ("마이클 형이 쏜대", "마이클"),                     # or titled
+    ("Kevin이 늦는대", "Kevin"),                       # a Latin name + 이, then being late
+    ("Tom이랑 Jake 왔어", "Jake"),                     # the partner of a Latin name, then coming
 ])
 def test_names_found_by_how_the_sentence_uses_them(text, name):
     assert name not in Anonymizer(key="k").mask(text)
@@ -484,6 +492,10 @@ def test_names_found_by_how_the_sentence_uses_them(text, name):
     ("자동(기계가 실행)이기 때문에 빨라", "이기"), ("공부하는 이유는 하나님을 사랑하기 때문이다", "이유는"),
     ("너무 진실만 말하져", "진실만"), ("커피랑 나랑 잘 맞음", "커피랑"), ('뉴스가 "비 온대"라고 했어', "뉴스가"),
     ("메뉴 피자로 정했어", "피자로"), ("여행지 세부로 정했어", "세부로"), ("팀명 하나로 정했어", "하나로"),
+    ("Apple이 그러는데 새 모델 나온대", "Apple"), ("Adidas랑 Nike 중에 뭐 살까", "Adidas"),  # brands, a choice
+    ("넷플릭스가 그러는데 시즌2 나온대", "넷플릭스"), ("카카오톡이 그러는데", "카카오톡"), ("국민은행이 그러는데", "국민은행"),
+    ("파이썬이랑 자고 올게", "파이썬"), ("현미 챙겨", "현미"), ("택시 불러", "택시"), ("할머니 희수 잔치 언제야?", "희수"),
+    ("브로콜리 한송이 먹음", "한송이"), ("사기꾼들한테 돈 돌려받아야지", "사기꾼들"),
 ])
 def test_words_the_context_rules_keep(text, word):
     assert word in Anonymizer(key="k").mask(text)
