@@ -859,6 +859,9 @@ def _evidence(window: str, off: int, at: int, role: str = "subject") -> _Evidenc
             continue
         if tag in ("SF", "EF"):
             break
+        if form == "끝" and tag == "NNG" and any(t[2] == start + 1 and t[0] == "나" and t[1] == "VV" for t in toks):
+            weak += 1 if (role in ("with", "pp") or contents <= 1) else 0  # (몇 시에 끝나: kiwi reads 끝 + 나)
+            break
         first_token = first
         if first and tag == "NP" and form in _APPOSITIVE:
             appositive = True
@@ -1317,6 +1320,10 @@ def _by_context(msg: str, pos: int, word: str, name: str, kind: str, cue: str) -
     return strong - ev.loose >= 2 and _rare_word(name) if not unknown else strong >= 2
 
 
+# a meal or a drink had together, right after …랑 (저녁 먹어, 술 한잔 했어)
+_MEAL_WITH = re.compile(r" (?:오늘|어제|내일|이따|같이)?\s?(?:밥|저녁|점심|아침|술|커피|맥주)\s?(?:먹|마시|마셨|한잔|한 잔)")
+
+
 def _straddles(window: str, off: int, n: int) -> bool:
     """kiwi reads a word that starts inside the first `n` characters and ends after them (한 + 송이)."""
     return any(0 <= t[2] < n < t[2] + t[3] for t in _tokens(window, off))
@@ -1348,6 +1355,8 @@ def _foreign_by_context(msg: str, pos: int, word: str, name: str, cue: str, afte
     if cue in ("한테", "에게", "한테서"):
         return True
     ev = _evidence(window, off, len(word), _role(cue))
+    if cue in _COMPANION and _MEAL_WITH.match(after):
+        return True  # 올리비아랑 저녁 먹어: a meal or a drink together
     # with someone: only what people do together (…랑 싸워); things go along with 랑 too (파이썬이랑 자고, X랑 먹었어)
     return not ev.thing and (ev.strong >= 2 or (ev.weak >= 1 and cue not in _COMPANION))
 

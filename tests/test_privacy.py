@@ -298,7 +298,7 @@ def test_keep_words_are_never_masked_but_known_names_always_are():
 # written after it gets its floor when first scored. Issue 11's goal is 0.97: not reached on 5, 7, 8, 9, 10 and 11.
 NAME_FLOOR = {"privacy_fresh1": 0.98, "privacy_fresh2": 0.98, "privacy_fresh3": 0.98, "privacy_fresh4": 0.97,
               "privacy_fresh5": 0.94, "privacy_fresh6": 0.97, "privacy_fresh7": 0.89, "privacy_fresh8": 0.91,
-              "privacy_fresh9": 0.88, "privacy_fresh10": 0.94, "privacy_fresh11": 0.91}
+              "privacy_fresh9": 0.88, "privacy_fresh10": 0.94, "privacy_fresh11": 0.93}
 
 
 @pytest.mark.parametrize("path", FRESH, ids=[p.stem for p in FRESH])
@@ -464,6 +464,8 @@ def test_names_cli_writes_the_csv(tmp_path, monkeypatch, capsys):
     ("마이클 형이 쏜대", "마이클"),                     # or titled
     ("Kevin이 늦는대", "Kevin"),                       # a Latin name + 이, then being late
     ("Tom이랑 Jake 왔어", "Jake"),                     # the partner of a Latin name, then coming
+    ("올리비아랑 저녁 먹어", "올리비아"),               # a foreign name kiwi knows, a meal together
+    ("이안이 몇 시에 끝나?", "이안"),                   # done (kiwi reads 끝 + 나, and 이 + 안)
 ])
 def test_names_found_by_how_the_sentence_uses_them(text, name):
     assert name not in Anonymizer(key="k").mask(text)
@@ -496,6 +498,7 @@ def test_names_found_by_how_the_sentence_uses_them(text, name):
     ("넷플릭스가 그러는데 시즌2 나온대", "넷플릭스"), ("카카오톡이 그러는데", "카카오톡"), ("국민은행이 그러는데", "국민은행"),
     ("파이썬이랑 자고 올게", "파이썬"), ("현미 챙겨", "현미"), ("택시 불러", "택시"), ("할머니 희수 잔치 언제야?", "희수"),
     ("브로콜리 한송이 먹음", "한송이"), ("사기꾼들한테 돈 돌려받아야지", "사기꾼들"),
+    ("수업이 몇 시에 끝나?", "수업이"), ("파이썬이랑 자바 공부했어", "파이썬"),
 ])
 def test_words_the_context_rules_keep(text, word):
     assert word in Anonymizer(key="k").mask(text)
