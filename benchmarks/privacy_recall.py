@@ -252,14 +252,12 @@ def scan_speed(texts: list[str]) -> dict:
             "findings": dict(Counter(f.type for f in found))}
 
 
-def review_real(sample: int = 320, seed: int = 0) -> dict:
-    """Mask every text message of the shared real exports (speakers as known names, as the build does)
-    and write each replaced span with its count to outputs/privacy/review_real.tsv, plus a seeded random
-    sample of replacements (with the raw message, to label by hand) to review_sample.tsv. Both stay
-    under outputs/ (git-ignored): the exports are third-party data."""
-    from lib import config, privacy
+def _real_replacements():
+    """(file name, type, raw value, message, is a speaker name) for every replacement the masker makes in the
+    shared real exports, speakers given as known names as the build does (exports that do not parse are
+    skipped)."""
+    from lib import privacy
     from lib.kakao import read_chat
-    rows, events = Counter(), []
     for f in sorted(SHARED.glob("*")):
         if f.suffix not in (".txt", ".csv"):
             continue
@@ -270,12 +268,22 @@ def review_real(sample: int = 320, seed: int = 0) -> dict:
         anon = privacy.Anonymizer(known_names=sorted(set(df.speaker.dropna())), key="review")
         texts = df.text[df.kind == "text"].tolist()
         anon.mask_many(texts)
-        known = anon._known_forms
         for t in texts:
             for typ, raw in anon._cache[t][1]:
-                how = "speaker" if typ == privacy.NAME and raw in known else "detected"
-                rows[(typ, how, raw)] += 1
-                events.append((f.name, typ, how, raw, t))
+                yield f.name, typ, raw, t, typ == privacy.NAME and raw in anon._known_forms
+
+
+def review_real(sample: int = 320, seed: int = 0) -> dict:
+    """Mask every text message of the shared real exports (speakers as known names, as the build does)
+    and write each replaced span with its count to outputs/privacy/review_real.tsv, plus a seeded random
+    sample of replacements (with the raw message, to label by hand) to review_sample.tsv. Both stay
+    under outputs/ (git-ignored): the exports are third-party data."""
+    from lib import config
+    rows, events = Counter(), []
+    for name, typ, raw, t, speaker in _real_replacements():
+        how = "speaker" if speaker else "detected"
+        rows[(typ, how, raw)] += 1
+        events.append((name, typ, how, raw, t))
     out = config.outputs() / "privacy"
     lines = ["type\thow\tvalue\tcount"] + [f"{t}\t{h}\t{v}\t{n}" for (t, h, v), n in rows.most_common()]
     from lib.fileio import write_text
@@ -314,30 +322,18 @@ def score_detections(label_files: list[Path]) -> dict:
     (type, value). Writes the unlabelled ones, with two example messages, under outputs/ (third-party
     data stays there); only counts leave."""
     import csv
-    from lib import config, privacy
+    from lib import config
     from lib.fileio import write_text
-    from lib.kakao import read_chat
     labels = {}
     for path in label_files:
         for r in csv.DictReader(open(path, encoding="utf-8"), delimiter="\t"):
             labels[(r["type"], r["value"])] = r["real"]
     rows, examples = Counter(), {}
-    for f in sorted(SHARED.glob("*")):
-        if f.suffix not in (".txt", ".csv"):
+    for _, typ, raw, t, speaker in _real_replacements():
+        if typ == "URL" or speaker:
             continue
-        try:
-            df = read_chat(f)
-        except Exception:
-            continue
-        anon = privacy.Anonymizer(known_names=sorted(set(df.speaker.dropna())), key="review")
-        texts = df.text[df.kind == "text"].tolist()
-        anon.mask_many(texts)
-        for t in texts:
-            for typ, raw in anon._cache[t][1]:
-                if typ == "URL" or (typ == privacy.NAME and raw in anon._known_forms):
-                    continue
-                rows[(typ, raw)] += 1
-                examples.setdefault((typ, raw), []).append(t.replace("\t", " ").replace("\n", " / ")[:160])
+        rows[(typ, raw)] += 1
+        examples.setdefault((typ, raw), []).append(t.replace("\t", " ").replace("\n", " / ")[:160])
     unl = [(k, n) for k, n in rows.most_common() if k not in labels]
     write_text(config.outputs() / "privacy" / "detected_unlabelled.tsv", "type\tvalue\tcount\treal\texamples\n" + "".join(
         f"{t}\t{v}\t{n}\t\t{' || '.join(examples[(t, v)][:2])}\n" for (t, v), n in unl))

@@ -9,6 +9,7 @@ the local time of her last turn and the hours of silence before it (across sessi
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -118,12 +119,21 @@ def cut_tail(text: str, limit: int) -> str:
     return "\n".join(cut_head("\n".join(bubbles[::-1]), limit).split("\n")[::-1])
 
 
+_NON_WORD = re.compile(r"[\W_]+")
+_RUN = re.compile(r"(.)\1{2,}")
+
+
+def reply_key(text: str) -> str:
+    """A reply as near duplicates compare: `ㅋㅋㅋㅋ!!` and `ㅋㅋㅋ` are the same reply (lowercase, no spaces
+    or punctuation, runs squeezed to two); an emoji-only reply stays itself. Also lib.scores' new replies."""
+    text = str(text)
+    return _RUN.sub(r"\1\1", _NON_WORD.sub("", text.lower())) or text.strip()
+
+
 def near_key(targets: pd.Series) -> pd.Series:
-    """`ㅋㅋㅋㅋ!!` and `ㅋㅋㅋ` are the same reply: drop spaces/punctuation, squeeze repeats."""
-    uniq = pd.Series(targets.unique(), dtype="str")
-    key = uniq.str.lower().str.replace(r"[\W_]+", "", regex=True).str.replace(r"(.)\1{2,}", r"\1\1", regex=True)
-    key = key.where(key.str.len() > 0, uniq.str.strip())  # emoji-only replies stay distinct
-    return targets.map(pd.Series(key.to_numpy(), index=uniq.to_numpy()))
+    """`reply_key` of every target, computed once per distinct reply."""
+    uniq = targets.unique()
+    return targets.map(dict(zip(uniq, map(reply_key, uniq))))
 
 
 def cap_duplicates(keys: pd.Series, cap: int, seed: int) -> np.ndarray:

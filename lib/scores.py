@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import difflib
 import math
-import re
 from collections import Counter, defaultdict
 
 import numpy as np
 import pandas as pd
 
 from lib import style, timefit
+from lib.pairs import reply_key
 from lib.guards import is_echo, is_empty, is_loop, is_self_repeat, split_bubbles
 
 MEMO_MIN_CHARS = 8        # shorter replies ("ㅇㅇ", "ㅋㅋㅋ") recur naturally; copying them is not memorising
@@ -98,13 +98,6 @@ class MemoryIndex:
 
 def _norm(text: str) -> str:
     return " ".join(text.split())
-
-
-def reply_key(text: str) -> str:
-    """A reply as lib.pairs compares near duplicates: no spaces or punctuation, runs squeezed
-    (`ㅋㅋㅋㅋ!!` = `ㅋㅋㅋ`); an emoji-only reply stays itself."""
-    key = re.sub(r"(.)\1{2,}", r"\1\1", re.sub(r"[\W_]+", "", text.lower()))
-    return key or text.strip()
 
 
 def _ngrams(text: str, n: int) -> list[str]:

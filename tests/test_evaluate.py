@@ -13,7 +13,7 @@ import time
 import pandas as pd
 import pytest
 
-from lib import blind, dataset, report, scores, style, timefit
+from lib import blind, dataset, pairs, report, scores, style, timefit
 from lib import evaluate as ev
 
 HIS = ["ㅋㅋㅋㅋ 진짜?", "아니 나 지금 일어났어 ㅋㅋ", "배고파\n뭐 먹지 😋", "ㅇㅇ 알겠어", "헐 대박 ㅋㅋㅋ"]
@@ -196,8 +196,8 @@ def test_evaluate_returns_a_tidy_table_with_every_metric(evaluated):
     assert v(table, "time", "prompts", "real") >= 30 and v(table, "time", "appropriate", "real") == 1.0
     assert all(math.isfinite(v(table, "time", m, s)) for m in ("appropriate", "misplaced") for s in ("tuned", "tuned_no_time"))
     train = [r["messages"][-1]["content"] for r in dataset.load(table.attrs["dataset"])["train"]]
-    seen = {scores.reply_key(t) for t in train}
-    assert all((scores.reply_key(s["real"]) not in seen) == s["new"] for s in samples)
+    seen = {pairs.reply_key(t) for t in train}
+    assert all((pairs.reply_key(s["real"]) not in seen) == s["new"] for s in samples)
     per_200 = seconds / len(samples) * 200
     assert per_200 < 120, f"{len(samples)} prompts took {seconds:.0f}s (issue 7 §4: 200 in under 2 minutes on CPU)"
 
